@@ -1,0 +1,502 @@
+"""Python core of Wippy's ``time`` host module, with Go ``time`` package semantics.
+
+An instant is a :class:`Time`: integer nanoseconds since the Unix epoch plus a
+:class:`Location` that only affects how it is displayed and split into calendar fields.
+Years are proleptic Gregorian and unbounded; Go's zero time is year 1, January 1, UTC.
+Durations are integers of nanoseconds (:class:`Duration` wraps one for its methods).
+
+Nothing here reads the wall clock except :func:`now`, which takes an injectable clock so
+that durable workflows stay deterministic. Errors are ``ValueError`` with Go's messages.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from wippy_py.durations import HOUR, MINUTE, SECOND, format_duration, parse_duration
+from wippy_py.host._gotime_layout import (
+    ANSIC,
+    DATE_ONLY,
+    DATE_TIME,
+    KITCHEN,
+    LAYOUT,
+    LONG_DAYS,
+    LONG_MONTHS,
+    RFC822,
+    RFC822Z,
+    RFC850,
+    RFC1123,
+    RFC1123Z,
+    RFC3339,
+    RFC3339_NANO,
+    RUBY_DATE,
+    STAMP,
+    STAMP_MICRO,
+    STAMP_MILLI,
+    STAMP_NANO,
+    TIME_ONLY,
+    UNIX_DATE,
+    Fields,
+    ParseError,
+    format_layout,
+    parse_layout,
+)
+
+__all__ = [
+    "ANSIC", "APRIL", "AUGUST", "DATE_ONLY", "DATE_TIME", "DECEMBER", "FEBRUARY", "FRIDAY",
+    "JANUARY", "JULY", "JUNE", "KITCHEN", "LAYOUT", "LOCAL", "MARCH", "MAY", "MONDAY",
+    "NOVEMBER", "OCTOBER", "RFC822", "RFC822Z", "RFC850", "RFC1123", "RFC1123Z", "RFC3339",
+    "RFC3339_NANO", "RUBY_DATE", "SATURDAY", "SEPTEMBER", "STAMP", "STAMP_MICRO",
+    "STAMP_MILLI", "STAMP_NANO", "SUNDAY", "THURSDAY", "TIME_ONLY", "TUESDAY", "UNIX_DATE",
+    "UTC", "WEDNESDAY", "Duration", "Location", "ParseError", "Time", "date", "fixed_zone",
+    "from_unix_nano", "load_location", "month_name", "now", "parse", "unix", "weekday_name",
+    "zero_time",
+]  # fmt: skip
+
+(JANUARY, FEBRUARY, MARCH, APRIL, MAY, JUNE, JULY, AUGUST, SEPTEMBER, OCTOBER, NOVEMBER,
+ DECEMBER) = range(1, 13)  # fmt: skip
+SUNDAY, MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY = range(7)
+
+_DAY = 86_400 * SECOND
+_MIN_DURATION, _MAX_DURATION = -(2**63), 2**63 - 1
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (month 1..12)."""
+    year -= month <= 2
+    era, yoe = divmod(year, 400)
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    return era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+
+
+def _civil_from_days(days: int) -> tuple[int, int, int]:
+    era, doe = divmod(days + 719_468, 146_097)
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = mp + (3 if mp < 10 else -9)
+    return yoe + era * 400 + (month <= 2), month, doy - (153 * mp + 2) // 5 + 1
+
+
+_ZERO_NS = _days_from_civil(1, 1, 1) * _DAY
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone(timedelta(0)))
+_ZONE_RANGE = (_days_from_civil(1, 1, 2) * 86_400, _days_from_civil(9999, 12, 30) * 86_400)
+
+
+def _clamp_duration(ns: int) -> int:
+    return min(max(ns, _MIN_DURATION), _MAX_DURATION)
+
+
+def _tdivmod(a: int, b: int) -> tuple[int, int]:
+    """Division truncating toward zero, like Go's ``/`` and ``%`` on integers."""
+    q = -(-a // b) if a < 0 else a // b
+    return q, a - q * b
+
+
+def month_name(month: int) -> str:
+    """Returns the English name of a month (1..12), like Go's ``Month.String``."""
+    return LONG_MONTHS[month - 1] if 1 <= month <= 12 else f"%!Month({month})"
+
+
+def weekday_name(weekday: int) -> str:
+    """Returns the English name of a weekday (0 = Sunday), like Go's ``Weekday.String``."""
+    return LONG_DAYS[weekday] if 0 <= weekday <= 6 else f"%!Weekday({weekday})"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A time zone: a fixed offset east of UTC or an IANA zone.
+
+    Attributes:
+        name: the name Go reports (``"UTC"``, ``"Local"``, ``"America/New_York"``...).
+        offset: seconds east of UTC, used when ``zone`` is ``None``.
+        zone: the IANA rules, or ``None`` for a fixed zone.
+    """
+
+    name: str
+    offset: int = 0
+    zone: tzinfo | None = None
+
+    def lookup(self, unix_sec: int) -> tuple[str, int]:
+        """Returns the zone abbreviation and offset (seconds east) in effect at an instant."""
+        if self.zone is None:
+            return self.name, self.offset
+        sec = min(max(unix_sec, _ZONE_RANGE[0]), _ZONE_RANGE[1])
+        local = (_EPOCH + timedelta(seconds=sec)).astimezone(self.zone)
+        offset = local.utcoffset()
+        return local.tzname() or "", offset // timedelta(seconds=1) if offset else 0
+
+    def lookup_name(self, abbrev: str, unix_sec: int) -> int | None:
+        """Returns the offset of a zone abbreviation used around ``unix_sec``, if known."""
+        if self.zone is None:
+            return self.offset if abbrev == self.name else None
+        samples = (self.lookup(unix_sec + k * 30 * 86_400) for k in range(-6, 7))
+        offsets = [offset for name, offset in samples if name == abbrev]
+        for offset in offsets:
+            if self.lookup(unix_sec - offset)[0] == abbrev:
+                return offset
+        return offsets[0] if offsets else None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+UTC = Location("UTC")
+
+
+def _local_location() -> Location:
+    tz = os.environ.get("TZ")
+    try:
+        if tz is None:
+            with open("/etc/localtime", "rb") as fh:
+                return Location("Local", zone=ZoneInfo.from_file(fh, key="localtime"))
+        if tz.lstrip(":") not in ("", "UTC"):
+            return Location("Local", zone=ZoneInfo(tz.lstrip(":")))
+    except (OSError, ValueError, ZoneInfoNotFoundError):
+        pass
+    return UTC
+
+
+LOCAL = _local_location()
+
+
+def load_location(name: str) -> Location:
+    """Returns the location with an IANA name, like Go's ``time.LoadLocation``.
+
+    ``""`` and ``"UTC"`` give :data:`UTC`, ``"Local"`` gives :data:`LOCAL`.
+
+    Raises:
+        ValueError: ``unknown time zone NAME`` (or an invalid name).
+    """
+    if name in ("", "UTC"):
+        return UTC
+    if name == "Local":
+        return LOCAL
+    if ".." in name or name.startswith("/") or "\\" in name:
+        raise ValueError("time: invalid location name")
+    try:
+        return Location(name, zone=ZoneInfo(name))
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {name}") from None
+
+
+def fixed_zone(name: str, offset_seconds: int) -> Location:
+    """Returns a location that always uses ``name`` and ``offset_seconds`` east of UTC."""
+    return Location(name, offset_seconds)
+
+
+@dataclass(frozen=True, order=True)
+class Duration:
+    """An immutable span of nanoseconds with Go's ``time.Duration`` methods."""
+
+    ns: int
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        """Parses a Go duration string such as ``"1h30m"``; raises ``DurationError``."""
+        return cls(parse_duration(text))
+
+    def hours(self) -> float:
+        """Returns the duration as floating-point hours."""
+        whole, rest = _tdivmod(self.ns, HOUR)
+        return whole + rest / HOUR
+
+    def minutes(self) -> float:
+        """Returns the duration as floating-point minutes."""
+        whole, rest = _tdivmod(self.ns, MINUTE)
+        return whole + rest / MINUTE
+
+    def seconds(self) -> float:
+        """Returns the duration as floating-point seconds."""
+        whole, rest = _tdivmod(self.ns, SECOND)
+        return whole + rest / SECOND
+
+    def milliseconds(self) -> int:
+        """Returns the whole milliseconds, truncated toward zero."""
+        return _tdivmod(self.ns, 1_000_000)[0]
+
+    def microseconds(self) -> int:
+        """Returns the whole microseconds, truncated toward zero."""
+        return _tdivmod(self.ns, 1_000)[0]
+
+    def nanoseconds(self) -> int:
+        """Returns the duration in nanoseconds."""
+        return self.ns
+
+    def round(self, m: int) -> Duration:
+        """Rounds to the nearest multiple of ``m`` (halves away from zero; ``m <= 0``: as is)."""
+        if m <= 0:
+            return self
+        r = abs(_tdivmod(self.ns, m)[1])
+        step = -r if r + r < m else m - r
+        return Duration(_clamp_duration(self.ns + step if self.ns >= 0 else self.ns - step))
+
+    def truncate(self, m: int) -> Duration:
+        """Rounds toward zero to a multiple of ``m`` (``m <= 0``: unchanged)."""
+        return self if m <= 0 else Duration(self.ns - _tdivmod(self.ns, m)[1])
+
+    def abs(self) -> Duration:
+        """Returns the absolute value (the minimum duration saturates to the maximum)."""
+        return Duration(_clamp_duration(abs(self.ns)))
+
+    def __int__(self) -> int:
+        return self.ns
+
+    def __str__(self) -> str:
+        return format_duration(self.ns)
+
+
+@dataclass(frozen=True)
+class Time:
+    """An instant with nanosecond precision, shown in a location (Go's ``time.Time``).
+
+    ``==`` compares the instant and the location, like Go; use :meth:`equal` for instants.
+
+    Attributes:
+        ns: nanoseconds since 1970-01-01 UTC (any Python int).
+        loc: the location used for calendar fields and formatting.
+    """
+
+    ns: int
+    loc: Location = UTC
+
+    def fields(self) -> Fields:
+        """Returns every calendar field of the instant in its location."""
+        zone, offset = self.loc.lookup(self.ns // SECOND)
+        days, rest = divmod(self.ns + offset * SECOND, _DAY)
+        year, month, day = _civil_from_days(days)
+        secs, nsec = divmod(rest, SECOND)
+        yday = days - _days_from_civil(year, 1, 1) + 1
+        return Fields(year, month, day, secs // 3600, secs // 60 % 60, secs % 60, nsec,
+                      (days + 4) % 7, yday, zone, offset)  # fmt: skip
+
+    def add(self, d_ns: int) -> Time:
+        """Returns the instant ``d_ns`` nanoseconds later."""
+        return Time(self.ns + int(d_ns), self.loc)
+
+    def sub(self, other: Time) -> int:
+        """Returns ``self - other`` in nanoseconds, saturated to Go's Duration range."""
+        return _clamp_duration(self.ns - other.ns)
+
+    def add_date(self, years: int, months: int, days: int) -> Time:
+        """Adds calendar years, months and days, normalising like :func:`date`."""
+        f = self.fields()
+        return date(f.year + years, f.month + months, f.day + days, f.hour, f.minute,
+                    f.second, f.nanosecond, self.loc)  # fmt: skip
+
+    def before(self, other: Time) -> bool:
+        """Reports whether this instant is before ``other``."""
+        return self.ns < other.ns
+
+    def after(self, other: Time) -> bool:
+        """Reports whether this instant is after ``other``."""
+        return self.ns > other.ns
+
+    def equal(self, other: Time) -> bool:
+        """Reports whether both are the same instant, whatever their locations."""
+        return self.ns == other.ns
+
+    def compare(self, other: Time) -> int:
+        """Returns -1, 0 or +1 as this instant is before, equal to or after ``other``."""
+        return (self.ns > other.ns) - (self.ns < other.ns)
+
+    def format(self, layout: str) -> str:
+        """Formats with a Go layout such as :data:`RFC3339` or ``"2006-01-02"``."""
+        return format_layout(layout, self.fields())
+
+    def format_rfc3339(self) -> str:
+        """Formats as Go's ``time.RFC3339`` (no fractional seconds)."""
+        return self.format(RFC3339)
+
+    def unix(self) -> int:
+        """Returns seconds since the Unix epoch (floored)."""
+        return self.ns // SECOND
+
+    def unix_milli(self) -> int:
+        """Returns milliseconds since the Unix epoch (floored)."""
+        return self.ns // 1_000_000
+
+    def unix_micro(self) -> int:
+        """Returns microseconds since the Unix epoch (floored)."""
+        return self.ns // 1_000
+
+    def unix_nano(self) -> int:
+        """Returns nanoseconds since the Unix epoch."""
+        return self.ns
+
+    def date(self) -> tuple[int, int, int]:
+        """Returns (year, month, day) in the location."""
+        f = self.fields()
+        return f.year, f.month, f.day
+
+    def clock(self) -> tuple[int, int, int]:
+        """Returns (hour, minute, second) in the location."""
+        f = self.fields()
+        return f.hour, f.minute, f.second
+
+    def year(self) -> int:
+        """Returns the year."""
+        return self.fields().year
+
+    def month(self) -> int:
+        """Returns the month, 1..12."""
+        return self.fields().month
+
+    def day(self) -> int:
+        """Returns the day of the month."""
+        return self.fields().day
+
+    def hour(self) -> int:
+        """Returns the hour, 0..23."""
+        return self.fields().hour
+
+    def minute(self) -> int:
+        """Returns the minute, 0..59."""
+        return self.fields().minute
+
+    def second(self) -> int:
+        """Returns the second, 0..59."""
+        return self.fields().second
+
+    def nanosecond(self) -> int:
+        """Returns the nanosecond within the second, 0..999999999."""
+        return self.ns % SECOND
+
+    def weekday(self) -> int:
+        """Returns the day of the week, 0 = Sunday."""
+        return self.fields().weekday
+
+    def year_day(self) -> int:
+        """Returns the day of the year, 1..366."""
+        return self.fields().year_day
+
+    def iso_week(self) -> tuple[int, int]:
+        """Returns the ISO 8601 (year, week number)."""
+        thursday = self.add((4 - (self.weekday() or 7)) * _DAY).fields()
+        return thursday.year, (thursday.year_day - 1) // 7 + 1
+
+    def zone(self) -> tuple[str, int]:
+        """Returns the zone abbreviation and offset in seconds east of UTC."""
+        return self.loc.lookup(self.ns // SECOND)
+
+    def is_zero(self) -> bool:
+        """Reports whether this is Go's zero time, January 1, year 1, 00:00:00 UTC."""
+        return self.ns == _ZERO_NS
+
+    def utc(self) -> Time:
+        """Returns the same instant in UTC."""
+        return Time(self.ns, UTC)
+
+    def in_local(self) -> Time:
+        """Returns the same instant in the machine's local zone."""
+        return Time(self.ns, LOCAL)
+
+    def in_location(self, loc: Location) -> Time:
+        """Returns the same instant in ``loc``."""
+        return Time(self.ns, loc)
+
+    def location(self) -> Location:
+        """Returns the location."""
+        return self.loc
+
+    def truncate(self, d_ns: int) -> Time:
+        """Rounds down to a multiple of ``d_ns`` since the zero time (``d_ns <= 0``: as is)."""
+        if d_ns <= 0:
+            return self
+        return Time(self.ns - (self.ns - _ZERO_NS) % d_ns, self.loc)
+
+    def round(self, d_ns: int) -> Time:
+        """Rounds to the nearest multiple of ``d_ns`` since the zero time, halves up."""
+        if d_ns <= 0:
+            return self
+        r = (self.ns - _ZERO_NS) % d_ns
+        return Time(self.ns - r if r + r < d_ns else self.ns + d_ns - r, self.loc)
+
+    def __str__(self) -> str:
+        return self.format("2006-01-02 15:04:05.999999999 -0700 MST")
+
+    def __repr__(self) -> str:
+        return f"Time({self}, {self.loc.name})"
+
+
+def date(
+    year: int,
+    month: int,
+    day: int,
+    hour: int = 0,
+    minute: int = 0,
+    sec: int = 0,
+    nsec: int = 0,
+    loc: Location = UTC,
+) -> Time:
+    """Builds a time from wall-clock fields, normalising overflow like Go's ``time.Date``.
+
+    Month 13 is January of the next year, day 0 the last day of the previous month, and
+    so on. In a zone transition gap or overlap the offset is chosen the way Go does.
+    """
+    carry, month0 = divmod(month - 1, 12)
+    days = _days_from_civil(year + carry, month0 + 1, 1) + day - 1
+    local = days * _DAY + ((hour * 60 + minute) * 60 + sec) * SECOND + nsec
+    local_sec = local // SECOND
+    offset = loc.lookup(local_sec - loc.lookup(local_sec)[1])[1]
+    return Time(local - offset * SECOND, loc)
+
+
+def unix(sec: int, nsec: int = 0, loc: Location | None = None) -> Time:
+    """Returns the time ``sec`` seconds plus ``nsec`` ns after the epoch (Go: local zone)."""
+    return Time(sec * SECOND + nsec, LOCAL if loc is None else loc)
+
+
+def from_unix_nano(ns: int, loc: Location | None = None) -> Time:
+    """Returns the time ``ns`` nanoseconds after the epoch (Go: local zone)."""
+    return Time(ns, LOCAL if loc is None else loc)
+
+
+def zero_time() -> Time:
+    """Returns Go's zero time, January 1, year 1, 00:00:00 UTC."""
+    return Time(_ZERO_NS, UTC)
+
+
+def now(clock_ns: Callable[[], int] | None = None, loc: Location | None = None) -> Time:
+    """Returns the current time from ``clock_ns`` (default: the system clock) in LOCAL."""
+    if clock_ns is None:
+        import time as _stdtime
+
+        clock_ns = _stdtime.time_ns
+    return Time(clock_ns(), LOCAL if loc is None else loc)
+
+
+def parse(layout: str, value: str, loc: Location = UTC) -> Time:
+    """Parses ``value`` with a Go layout, like Go's ``time.ParseInLocation(layout, v, loc)``.
+
+    Without zone information in the value the time is in ``loc``. A numeric offset that
+    matches ``loc`` at that instant gives ``loc``, otherwise a fixed zone; a zone
+    abbreviation ``loc`` does not know gives a fixed zone with offset 0 (Go's behaviour).
+
+    Raises:
+        ParseError: a ``ValueError`` with Go's message, e.g. ``parsing time "x" as
+            "2006-01-02": cannot parse "x" as "2006"``.
+    """
+    p = parse_layout(layout, value)
+    fields = (p.year, p.month, p.day, p.hour, p.minute, p.second, p.nanosecond)
+    if p.utc:
+        return date(*fields, loc=UTC)
+    if p.zone_offset is not None:
+        t = date(*fields, loc=UTC).add(-p.zone_offset * SECOND)
+        name, offset = loc.lookup(t.unix())
+        if offset == p.zone_offset and p.zone_name in ("", name):
+            return t.in_location(loc)
+        return t.in_location(fixed_zone(p.zone_name, p.zone_offset))
+    if p.zone_name:
+        t = date(*fields, loc=UTC)
+        known = loc.lookup_name(p.zone_name, t.unix())
+        if known is not None:
+            return Time(t.ns - known * SECOND, loc)
+        gmt = p.zone_name[:3] == "GMT" and len(p.zone_name) > 3
+        guess = int(p.zone_name[3:]) * 3600 if gmt else 0
+        return Time(t.ns - guess * SECOND, fixed_zone(p.zone_name, guess))
+    return date(*fields, loc=loc)

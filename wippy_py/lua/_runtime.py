@@ -1,0 +1,210 @@
+"""LuaVM: the one shared Lua 5.5 runtime of a host, sandboxed.
+
+Approaches considered: a ``LuaRuntime`` per process costs about 30 KB before any code
+is loaded, a coroutine in a shared runtime about 1.3 KB (DESIGN decision 3). So a host
+owns one runtime; each process is a coroutine with an environment of its own. Entry
+sources are compiled once into *factories* (the chunk wrapped so that its ``_ENV`` is
+an argument); every process calls the factory with a fresh environment, which shares
+the compiled prototypes but gives each process its own module-level locals.
+
+Only this package imports lupa.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from lupa import lua55
+
+from ..errors import ErrorValue, LuaLoadError
+from ._convert import Converter
+from ._dialect import DialectError, strip_types
+
+# A fixed seed makes pairs() order over string keys the same in every process, which
+# workflow replay relies on (DESIGN decision 1).
+STRING_HASH_SEED = 0x5EED_1E55
+DEFAULT_MEMORY_LIMIT = 1 << 30
+# Instructions a process may run between two yields before it is killed.
+DEFAULT_INSTRUCTION_BUDGET = 50_000_000
+_HOOK_COUNT = 10_000
+
+LuaObject = Any  # a lupa table, function or thread
+
+
+def _deny_get(obj: object, name: object) -> object:
+    raise AttributeError("access to Python attributes is not allowed from Lua")
+
+
+def _deny_set(obj: object, name: object, value: object) -> None:
+    raise AttributeError("access to Python attributes is not allowed from Lua")
+
+
+@dataclass(frozen=True)
+class Factory:
+    """A compiled entry source: call it with an environment to get an instance.
+
+    Attributes:
+        chunk: The compiled Lua function.
+        name: The chunk name used in tracebacks (the source file).
+    """
+
+    chunk: LuaObject
+    name: str
+
+
+class LuaVM:
+    """A sandboxed Lua 5.5 runtime shared by the processes of a host.
+
+    Args:
+        memory_limit: Bytes the whole runtime may allocate (``None``: no limit).
+        instruction_budget: Instructions a thread may run between two yields.
+    """
+
+    def __init__(
+        self,
+        *,
+        memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+        instruction_budget: int = DEFAULT_INSTRUCTION_BUDGET,
+    ) -> None:
+        self._lua = lua55.LuaRuntime(
+            encoding=None,
+            register_eval=False,
+            register_builtins=False,
+            unpack_returned_tuples=True,
+            attribute_handlers=(_deny_get, _deny_set),
+            string_hash_seed=STRING_HASH_SEED,
+            max_memory=memory_limit,
+        )
+        self._lua.globals().python = None
+        kernel_source = resources.files(__package__).joinpath("kernel.lua").read_bytes()
+        kernel_chunk = self._lua.compile(kernel_source, b"=kernel", b"t")
+        config = self._lua.table_from(
+            {
+                b"budget_ticks": max(1, instruction_budget // _HOOK_COUNT),
+                b"hook_count": _HOOK_COUNT,
+            }
+        )
+        self.kernel: LuaObject = kernel_chunk(config)
+        k = self.kernel
+        self.step: Callable[..., Any] = k.step
+        self._new_thread = k.new_thread
+        self._new_process_thread = k.new_process_thread
+        self._compile = k.compile
+        self._entry_env_mt = k.entry_env_mt
+        self.convert = Converter(
+            new_table=self._lua.table,
+            is_error=k.is_error,
+            error_fields=k.error_fields,
+            new_error=k.new_error,
+        )
+        self.to_py = self.convert.to_py
+        self.to_lua = self.convert.to_lua
+        self._sealed = False
+
+    # ------------------------------------------------------------------ set-up
+    def build_module(
+        self, name: str, lua_source: str, functions: Mapping[str, Callable[..., Any]]
+    ) -> LuaObject:
+        """Builds a host module table from trusted Lua glue and Python callables.
+
+        The glue chunk is called with ``(py, K)``: ``py`` holds the Python callables,
+        ``K`` is the kernel. It returns the module table, which is made read-only.
+
+        Raises:
+            LuaLoadError: the glue does not compile or fails while running.
+        """
+        try:
+            chunk = self._lua.compile(lua_source.encode(), f"=host:{name}".encode(), b"t")
+        except lua55.LuaError as exc:
+            raise LuaLoadError(f"host module {name}: {exc}") from exc
+        py = self._lua.table_from({key.encode(): fn for key, fn in functions.items()})
+        module = chunk(py, self.kernel)
+        return self.kernel.readonly(name.encode(), module)
+
+    def seal(self, extra_globals: Mapping[str, Any]) -> None:
+        """Adds the always-present globals (process, channel, os, math, ...) to the base."""
+        table = self._lua.table_from({k.encode(): v for k, v in extra_globals.items()})
+        self.kernel.seal_base(table)
+        self._sealed = True
+
+    def table(self, mapping: Mapping[str, Any] | None = None) -> LuaObject:
+        """Returns a new Lua table with the given (already Lua-ready) values."""
+        table = self._lua.table()
+        for key, value in (mapping or {}).items():
+            table[key.encode()] = value
+        return table
+
+    def eval_trusted(self, source: str) -> Any:
+        """Evaluates a trusted Lua expression with full globals (host glue only)."""
+        return self._lua.eval(source.encode())
+
+    # ---------------------------------------------------------------- entries
+    def compile_entry(self, source: str, chunkname: str) -> Factory:
+        """Compiles an entry's Lua source (Wippy dialect allowed) into a factory.
+
+        Args:
+            source: The Lua text, possibly with type annotations.
+            chunkname: The file name shown in errors and tracebacks.
+
+        Raises:
+            LuaLoadError: the source does not parse; the message gives file and line.
+        """
+        try:
+            plain = strip_types(source)
+        except DialectError as exc:
+            raise LuaLoadError(f"{chunkname}: {exc}") from exc
+        result = self._compile(plain.encode(), f"@{chunkname}".encode())
+        chunk, err = result if isinstance(result, tuple) else (result, None)
+        if chunk is None:
+            message = err.decode(errors="replace") if isinstance(err, bytes) else str(err)
+            raise LuaLoadError(f"Lua syntax error: {message}")
+        return Factory(chunk=chunk, name=chunkname)
+
+    def entry_env(self, require: Callable[..., Any], modules: Mapping[bytes, Any]) -> LuaObject:
+        """Returns the environment metatable of an entry: its ``require`` and modules."""
+        return self._entry_env_mt(self.kernel.wrap_host(require), self._lua.table_from(modules))
+
+    def new_process_thread(
+        self, factory: Factory, env_mt: LuaObject, method: str | None, args: tuple[Any, ...]
+    ) -> LuaObject:
+        """Creates the coroutine that instantiates an entry and runs its method."""
+        method_b = method.encode() if method else None
+        return self._new_process_thread(factory.chunk, env_mt, method_b, *args)
+
+    def new_thread(self, fn: LuaObject, args: tuple[Any, ...] = ()) -> LuaObject:
+        """Creates a coroutine running a Lua function (``coroutine.spawn``)."""
+        return self._new_thread(fn, *args)
+
+    def kill(self, thread: LuaObject) -> None:
+        """Closes a suspended coroutine (its to-be-closed variables run)."""
+        self.kernel.kill(thread)
+
+    # ------------------------------------------------------------------ values
+    def error(self, error: ErrorValue) -> LuaObject:
+        """Returns the Lua error object for ``error``."""
+        return self.convert.error_to_lua(error)
+
+    def is_error(self, value: Any) -> bool:
+        """Tells whether a Lua value is an error object."""
+        return bool(self.kernel.is_error(value))
+
+    def memory_used(self) -> int:
+        """Bytes currently allocated by the Lua runtime."""
+        return int(self._lua.get_memory_used())
+
+    def collect_garbage(self) -> None:
+        """Runs a full Lua garbage collection."""
+        self._lua.gccollect()
+
+
+def lua_type(value: Any) -> str | None:
+    """Returns the Lua type name of a lupa object (``None`` for Python values)."""
+    kind = lua55.lua_type(value)
+    return None if kind is None else str(kind)
+
+
+LuaError = lua55.LuaError
+LuaMemoryError = lua55.LuaMemoryError

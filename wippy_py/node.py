@@ -1,0 +1,132 @@
+"""The composition root: a registry, one Lua runtime, the scheduler and the host modules.
+
+A :class:`Node` is what ``wippy-py run`` boots. It owns one :class:`~wippy_py.lua.LuaVM`
+and one :class:`~wippy_py.process.Scheduler` for all hosts of the app: ``process.host``
+and ``terminal.host`` entries name PID spaces on that single dispatcher (see the
+README, "Hosts"). Blocking work never runs on the dispatcher; scale-out is by more
+OS processes or by the Temporal backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import trio
+
+from .lua import DEFAULT_INSTRUCTION_BUDGET, DEFAULT_MEMORY_LIMIT, LuaVM
+from .process import (
+    ChannelApi,
+    Console,
+    EntryLoader,
+    Exit,
+    FuncsApi,
+    Process,
+    ProcessApi,
+    Scheduler,
+    Spawner,
+    StdLib,
+)
+from .registry import Registry
+
+IMPLICIT_TERMINAL = "wippy:terminal"
+
+
+class Node:
+    """One running app.
+
+    Args:
+        registry: The loaded registry.
+        console: stdin/stdout of the terminal host (tests pass their own).
+        memory_limit: Bytes the Lua runtime may allocate.
+        instruction_budget: Instructions a process may run between two yields.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        console: Console | None = None,
+        memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+        instruction_budget: int = DEFAULT_INSTRUCTION_BUDGET,
+    ) -> None:
+        self.registry = registry
+        self.vm = LuaVM(memory_limit=memory_limit, instruction_budget=instruction_budget)
+        self.scheduler = Scheduler(self.vm)
+        self.stdlib = StdLib(self.scheduler, console or Console(), self.is_terminal)
+        self.loader = EntryLoader(self.vm, registry, self.stdlib.modules, self._current_libs)
+        self.channels: ChannelApi = self.stdlib.channels
+        self.funcs = FuncsApi(self.scheduler, self.loader, self.channels.new_channel)
+        self.spawner = Spawner(self.scheduler, self.loader, self.host_kind)
+        self.processes = ProcessApi(self.scheduler, self.spawner, self.channels)
+        self.stdlib.build(self.funcs, {"process": self.processes.build_module()})
+
+    # ------------------------------------------------------------------ hosts
+    def host_kind(self, host_id: str) -> str | None:
+        """The kind of the host entry ``host_id`` (None when there is no such entry)."""
+        if host_id == IMPLICIT_TERMINAL:
+            return "terminal.host"
+        entry = self.registry.get(host_id)
+        return entry.kind if entry is not None else None
+
+    def is_terminal(self, host_id: str) -> bool:
+        """True for processes on a ``terminal.host`` (they may use ``io``)."""
+        return self.host_kind(host_id) == "terminal.host"
+
+    def terminal_host(self, requested: str | None = None) -> str:
+        """Picks the terminal host for ``run -x``: the requested one, the only one, or
+        an implicit one when the app declares none.
+
+        Raises:
+            ValueError: the requested host is not a terminal.host, or several exist.
+        """
+        hosts = [str(e.id) for e in self.registry.by_kind("terminal.host")]
+        if requested:
+            if requested not in hosts:
+                raise ValueError(
+                    f"--host {requested} is not a terminal.host of this app"
+                    + (f" (terminal hosts: {', '.join(hosts)})" if hosts else "")
+                )
+            return requested
+        if len(hosts) > 1:
+            raise ValueError(
+                f"the app has several terminal hosts ({', '.join(hosts)}); pick one with --host"
+            )
+        return hosts[0] if hosts else IMPLICIT_TERMINAL
+
+    def _current_libs(self) -> dict[str, Any]:
+        proc = self.scheduler.current
+        if proc is None:
+            return {}
+        if proc.libs is None:
+            proc.libs = {}
+        return proc.libs
+
+    # -------------------------------------------------------------- running
+    def spawn(self, entry_id: str, host: str, args: Sequence[Any] = ()) -> Process:
+        """Spawns a process with Python-valued arguments (must be inside :meth:`serve`)."""
+        lua_args = tuple(self.vm.to_lua(a) for a in args)
+        return self.spawner.spawn(entry_id, host, lua_args)
+
+    async def run_entry(
+        self, entry_id: str, args: Sequence[Any] = (), host: str | None = None
+    ) -> Exit:
+        """Runs one process to completion on the terminal host and returns how it ended.
+
+        Raises:
+            SpawnError: the entry cannot be spawned.
+        """
+        terminal = self.terminal_host(host)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self.scheduler.run)
+            proc = self.spawn(entry_id, terminal, args)
+            done = trio.Event()
+            proc.add_exit_callback(lambda _p, _e: done.set())
+            await done.wait()
+            nursery.cancel_scope.cancel()
+        assert proc.exit is not None
+        return proc.exit
+
+    def exit_to_python(self, exit: Exit) -> Any:
+        """Converts an exit's value to Python (for exit codes and tests)."""
+        return self.vm.to_py(exit.value)

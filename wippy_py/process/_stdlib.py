@@ -1,0 +1,206 @@
+"""Builds the host modules and globals of a node's Lua runtime.
+
+The Lua-facing glue of each module lives in ``host/glue``; the Python cores that need
+no scheduler (json, uuid) live in ``host``; what needs the running process (io,
+logger, ctx, funcs, channel) is bound here to the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import trio
+
+from ..errors import NOT_FOUND, ErrorValue
+from ..host import _json, _uuid
+from ..host._bind import fallible, plain
+from ..host._catalog import glue
+from ..lua import LuaVM, as_text
+from ._channels import ChannelApi
+from ._funcs import FuncsApi
+from ._model import Thread
+from ._scheduler import Scheduler
+
+lua_log = logging.getLogger("wippy_py.lua")
+
+_LEVELS = {
+    b"debug": logging.DEBUG,
+    b"info": logging.INFO,
+    b"warn": logging.WARNING,
+    b"error": logging.ERROR,
+}
+
+
+class Console:
+    """Where the terminal host writes (stdout) and reads (stdin)."""
+
+    def __init__(self, out: TextIO | None = None, inp: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.inp = inp or sys.stdin
+
+    def write(self, text: Any) -> None:
+        """Writes Lua text (bytes) to the output."""
+        self.out.write(as_text(text))
+        self.out.flush()
+
+
+def json_module(vm: LuaVM) -> Any:
+    """Builds the ``json`` module."""
+    conv = vm.convert
+    return vm.build_module(
+        "json",
+        glue("json"),
+        {
+            "encode": fallible(conv, _json.encode),
+            "decode": fallible(conv, _json.decode),
+            "validate": fallible(conv, _json.validate),
+            "validate_string": fallible(conv, _json.validate_string),
+        },
+    )
+
+
+def uuid_module(vm: LuaVM, overrides: dict[str, Callable[..., Any]] | None = None) -> Any:
+    """Builds the ``uuid`` module (``overrides`` replaces generators in workflows)."""
+    conv = vm.convert
+    functions = {
+        "v1": fallible(conv, _uuid.v1),
+        "v4": fallible(conv, _uuid.v4),
+        "v7": fallible(conv, _uuid.v7),
+        "v3": fallible(conv, _uuid.v3),
+        "v5": fallible(conv, _uuid.v5),
+        "validate": plain(conv, _uuid.validate),
+        "version": fallible(conv, _uuid.version),
+        "variant": fallible(conv, _uuid.variant),
+        "parse": fallible(conv, _uuid.parse),
+        "format": fallible(conv, _uuid.format_uuid),
+    }
+    functions.update(overrides or {})
+    return vm.build_module("uuid", glue("uuid"), functions)
+
+
+class StdLib:
+    """The modules and globals shared by every process of a node.
+
+    Args:
+        scheduler: The dispatcher.
+        console: The terminal's stdin/stdout.
+        is_terminal: Tells whether a process runs on a terminal host.
+    """
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        console: Console,
+        is_terminal: Callable[[str], bool],
+    ) -> None:
+        self.sched = scheduler
+        self.vm = scheduler.vm
+        self.console = console
+        self._is_terminal = is_terminal
+        self.channels = ChannelApi(scheduler)
+        scheduler.register_op("io.readline", self._op_readline)
+        self.modules: dict[str, Any] = {}
+
+    def build(self, funcs: FuncsApi, extra_globals: dict[str, Any]) -> dict[str, Any]:
+        """Builds every module and seals the sandbox base; returns the modules."""
+        vm = self.vm
+        channel = vm.build_module("channel", glue("channel"), self.channels.functions())
+        self.modules.update(
+            {
+                "json": json_module(vm),
+                "uuid": uuid_module(vm),
+                "funcs": vm.build_module("funcs", glue("funcs"), funcs.functions()),
+                "io": vm.build_module("io", glue("io"), self._io_functions()),
+                "logger": vm.build_module("logger", glue("logger"), {"log": self._log}),
+                "ctx": vm.build_module("ctx", glue("ctx"), self._ctx_functions()),
+            }
+        )
+        kernel = vm.kernel
+        base = {
+            "channel": channel,
+            "payload": kernel.readonly(b"payload", kernel.payload_module),
+            "os": kernel.readonly(b"os", kernel.safe_os),
+            "math": kernel.readonly(b"math", vm.eval_trusted("math")),
+            "print": vm.eval_trusted(_PRINT)(self._print),
+            **extra_globals,
+        }
+        vm.seal(base)
+        return self.modules
+
+    # ---------------------------------------------------------------- io
+    def _io_functions(self) -> dict[str, Any]:
+        return {"write": self._io_write, "check": self._io_check}
+
+    def _io_check(self) -> None:
+        proc = self.sched.current
+        if proc is None or not self._is_terminal(proc.host):
+            raise RuntimeError("io is only available to processes on a terminal.host")
+
+    def _io_write(self, text: Any) -> None:
+        self._io_check()
+        self.console.write(text)
+
+    def _op_readline(self, thread: Thread, _args: tuple[Any, ...]) -> None:
+        self.sched.block_on_op(thread)
+        self.sched.start_task(self._readline, thread)
+
+    async def _readline(self, thread: Thread) -> None:
+        line = await trio.to_thread.run_sync(self.console.inp.readline, abandon_on_cancel=True)
+        if line == "":
+            self.sched.wake(thread, (None, self.vm.error(ErrorValue("end of input", "EOF"))))
+        else:
+            self.sched.wake(thread, (line.rstrip("\n").encode(), None))
+
+    def _print(self, line: Any) -> None:
+        text = as_text(line)
+        proc = self.sched.current
+        if proc is not None and self._is_terminal(proc.host):
+            self.console.write(text + "\n")
+        else:
+            lua_log.info(text, extra={"entry": proc.entry_id if proc else ""})
+
+    # ------------------------------------------------------------ logger
+    def _log(self, level: Any, message: Any, fields: Any) -> None:
+        proc = self.sched.current
+        data = self.vm.to_py(fields) if fields is not None else None
+        lua_log.log(
+            _LEVELS.get(level, logging.INFO),
+            as_text(message) if isinstance(message, bytes) else str(message),
+            extra={
+                "entry": proc.entry_id if proc else "",
+                "pid": proc.pid_text if proc else "",
+                "fields": data or {},
+            },
+        )
+
+    # --------------------------------------------------------------- ctx
+    def _ctx_functions(self) -> dict[str, Any]:
+        vm = self.vm
+
+        def get(key: Any) -> tuple[Any, Any]:
+            proc = self.sched.current
+            values = (proc.context if proc else None) or {}
+            name = as_text(key)
+            if name not in values:
+                return None, vm.error(ErrorValue(f"context key {name!r} not found", NOT_FOUND))
+            return vm.to_lua(values[name]), None
+
+        def all_values() -> tuple[Any, Any]:
+            proc = self.sched.current
+            return vm.to_lua(dict((proc.context if proc else None) or {})), None
+
+        return {"get": get, "all": all_values}
+
+
+# print() formats with Lua's own tostring, then hands one line to Python.
+_PRINT = """function(write)
+  local select, tostring, concat = select, tostring, table.concat
+  return function(...)
+    local parts = {}
+    for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+    write(concat(parts, "\\t"))
+  end
+end"""
