@@ -212,6 +212,11 @@ class Scheduler:
         vm = self.vm
         if not ok:
             error = results[0] if results else None
+            if not vm.is_error(error):
+                # The handler itself failed (e.g. out of memory while building a traceback).
+                text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
+                error_value = internal(text)
+                return Exit(error=vm.error(error_value), error_value=error_value)
             return Exit(error=error, error_value=vm.convert.error_to_py(error))
         value = results[0] if results else None
         second = results[1] if len(results) > 1 else None
