@@ -14,6 +14,7 @@ from typing import Any
 
 import trio
 
+from .durations import SECOND
 from .lua import DEFAULT_INSTRUCTION_BUDGET, DEFAULT_MEMORY_LIMIT, LuaVM
 from .process import (
     ChannelApi,
@@ -27,7 +28,8 @@ from .process import (
     Spawner,
     StdLib,
 )
-from .registry import Registry
+from .registry import Lifecycle, Registry
+from .supervision import SupervisionError, Supervisor
 
 IMPLICIT_TERMINAL = "wippy:terminal"
 
@@ -58,8 +60,11 @@ class Node:
         self.channels: ChannelApi = self.stdlib.channels
         self.funcs = FuncsApi(self.scheduler, self.loader, self.channels.new_channel)
         self.spawner = Spawner(self.scheduler, self.loader, self.host_kind)
-        self.processes = ProcessApi(self.scheduler, self.spawner, self.channels)
+        self.processes = ProcessApi(
+            self.scheduler, self.spawner, self.channels, self.stdlib.time
+        )
         self.stdlib.build(self.funcs, {"process": self.processes.build_module()})
+        self.supervisor = Supervisor(registry, self.processes)
 
     # ------------------------------------------------------------------ hosts
     def host_kind(self, host_id: str) -> str | None:
@@ -127,6 +132,83 @@ class Node:
         assert proc.exit is not None
         return proc.exit
 
+    async def serve(self, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+        """Runs the app as a server until cancelled, then shuts it down gracefully.
+
+        Starts the dispatcher and the ``auto_start`` services (dependencies first), then
+        reports readiness through ``task_status`` (use ``await nursery.start(node.serve)``)
+        and runs until the calling scope is cancelled. Shutdown runs shielded from that
+        cancellation: services stop dependents-first (CANCEL "service stopping", then
+        terminate after ``stop_timeout``), then every remaining process gets CANCEL
+        "scheduler shutdown" and is terminated once its host's ``stop_timeout`` expired.
+
+        ``process.host`` fields ``workers``, ``queue_size`` and ``local_queue_size`` are
+        accepted and ignored: all hosts share one dispatcher.
+
+        Raises:
+            SupervisionError: a dependency cycle, or a required service did not start
+                (raised after the shutdown of what did start).
+        """
+        stopping = trio.Event()
+        booted = trio.Event()
+        failure: list[BaseException] = []
+        async with trio.open_nursery() as outer:
+            outer.start_soon(self._run_until_stopped, stopping, booted, failure)
+            try:
+                await booted.wait()
+                if not failure:
+                    task_status.started()
+                    await trio.sleep_forever()
+            finally:
+                stopping.set()
+        if failure:
+            raise failure[0]
+
+    async def _run_until_stopped(
+        self, stopping: trio.Event, booted: trio.Event, failure: list[BaseException]
+    ) -> None:
+        # Shielded: cancelling serve() must not stop the dispatcher before the
+        # processes had their chance to shut down.
+        with trio.CancelScope(shield=True):
+            async with trio.open_nursery() as runtime:
+                await runtime.start(self.scheduler.run)
+                with trio.CancelScope() as boot:
+                    runtime.start_soon(_cancel_when_set, stopping, boot)
+                    try:
+                        await self.supervisor.start_all(runtime)
+                    except SupervisionError as exc:
+                        failure.append(exc)
+                booted.set()
+                await stopping.wait()
+                await self.supervisor.stop_all()
+                await self._stop_processes()
+                runtime.cancel_scope.cancel()
+
+    async def _stop_processes(self) -> None:
+        procs = list(self.scheduler.procs.values())
+        if not procs:
+            return
+        for proc in procs:
+            self.processes.cancel(proc, REASON_SCHEDULER_SHUTDOWN)
+        timeout = max(self._host_stop_timeout(p.host) for p in procs)
+        with trio.move_on_after(timeout / SECOND):
+            while self.scheduler.procs:
+                await trio.sleep(0.01)
+        for proc in list(self.scheduler.procs.values()):
+            self.processes.terminate(proc)
+
+    def _host_stop_timeout(self, host_id: str) -> int:
+        entry = self.registry.get(host_id)
+        return entry.lifecycle.stop_timeout if entry is not None else Lifecycle().stop_timeout
+
     def exit_to_python(self, exit: Exit) -> Any:
         """Converts an exit's value to Python (for exit codes and tests)."""
         return self.vm.to_py(exit.value)
+
+
+REASON_SCHEDULER_SHUTDOWN = "scheduler shutdown"
+
+
+async def _cancel_when_set(event: trio.Event, scope: trio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()

@@ -10,10 +10,11 @@ from ._model import Process as Process
 from ._model import Thread as Thread
 from ._process_api import ProcessApi as ProcessApi
 from ._scheduler import Scheduler as Scheduler
-from ._spawn import SpawnError as SpawnError
 from ._spawn import Spawner as Spawner
+from ._spawn import SpawnError as SpawnError
 from ._stdlib import Console as Console
 from ._stdlib import StdLib as StdLib
+from ._time_api import TimeApi as TimeApi
 
 __all__ = [
     "Channel",
@@ -30,4 +31,5 @@ __all__ = [
     "Spawner",
     "StdLib",
     "Thread",
+    "TimeApi",
 ]

@@ -51,21 +51,36 @@ class ChannelClosed(Exception):
 class Channel:
     """A channel of Lua values.
 
+    The queues are created on first use and waiters are kept in plain lists: an idle
+    process has a channel (its inbox) with one parked receiver, and an empty deque costs
+    ~760 bytes where a short list costs ~60 (bench/RESULTS.md, memory per process).
+
     Args:
         size: Buffer size; 0 is a rendezvous, :data:`UNBOUNDED` never blocks senders.
         wake: Called with (thread, resume values) to make a waiting thread ready.
     """
 
-    __slots__ = ("buffer", "closed", "lua", "receivers", "senders", "size", "wake")
+    __slots__ = ("_buffer", "closed", "lua", "receivers", "senders", "size", "wake")
 
     def __init__(self, size: int, wake: Wake) -> None:
         self.size = size
         self.wake = wake
-        self.buffer: deque[Any] = deque()
+        self._buffer: deque[Any] | None = None
         self.closed = False
-        self.receivers: deque[tuple[Waiter, int]] = deque()
-        self.senders: deque[tuple[Waiter, int]] = deque()
+        self.receivers: list[tuple[Waiter, int]] | None = None
+        self.senders: list[tuple[Waiter, int]] | None = None
         self.lua: Any = None  # the Lua-side channel object, for select results
+
+    @property
+    def buffer(self) -> deque[Any]:
+        """The buffered values (created on first use)."""
+        if self._buffer is None:
+            self._buffer = deque()
+        return self._buffer
+
+    def pending(self) -> int:
+        """The number of buffered values."""
+        return len(self._buffer) if self._buffer else 0
 
     # ----------------------------------------------------------- non-blocking
     def try_send(self, value: Any) -> bool:
@@ -76,30 +91,33 @@ class Channel:
         """
         if self.closed:
             raise ChannelClosed("send on closed channel")
-        receiver = self._pop_live(self.receivers)
-        if receiver is not None:
-            waiter, index = receiver
-            waiter.done = True
-            self.wake(waiter.thread, waiter.resume_values(index, value, True))
-            return True
-        if self.size == UNBOUNDED or len(self.buffer) < self.size:
+        if self.receivers:
+            receiver = _pop_live(self.receivers)
+            if receiver is not None:
+                waiter, index = receiver
+                waiter.done = True
+                self.wake(waiter.thread, waiter.resume_values(index, value, True))
+                return True
+        if self.size == UNBOUNDED or self.pending() < self.size:
             self.buffer.append(value)
             return True
         return False
 
     def try_receive(self) -> tuple[bool, Any, bool]:
         """Receives without blocking: ``(ready, value, ok)``; ok=False once closed and drained."""
-        if self.buffer:
-            value = self.buffer.popleft()
-            self._refill_from_sender()
+        if self._buffer:
+            value = self._buffer.popleft()
+            if self.senders:
+                self._refill_from_sender()
             return True, value, True
-        sender = self._pop_live(self.senders)
-        if sender is not None:
-            waiter, index = sender
-            waiter.done = True
-            value = waiter.cases[index][2]
-            self.wake(waiter.thread, waiter.resume_values(index, None, True))
-            return True, value, True
+        if self.senders:
+            sender = _pop_live(self.senders)
+            if sender is not None:
+                waiter, index = sender
+                waiter.done = True
+                value = waiter.cases[index][2]
+                self.wake(waiter.thread, waiter.resume_values(index, None, True))
+                return True, value, True
         if self.closed:
             return True, None, False
         return False, None, False
@@ -108,12 +126,13 @@ class Channel:
         """Appends from the runtime (messages, events, timers): never blocks."""
         if self.closed:
             return
-        receiver = self._pop_live(self.receivers)
-        if receiver is not None:
-            waiter, index = receiver
-            waiter.done = True
-            self.wake(waiter.thread, waiter.resume_values(index, value, True))
-            return
+        if self.receivers:
+            receiver = _pop_live(self.receivers)
+            if receiver is not None:
+                waiter, index = receiver
+                waiter.done = True
+                self.wake(waiter.thread, waiter.resume_values(index, value, True))
+                return
         self.buffer.append(value)
 
     def close(self) -> None:
@@ -121,53 +140,70 @@ class Channel:
         if self.closed:
             return
         self.closed = True
-        while True:
-            receiver = self._pop_live(self.receivers)
-            if receiver is None:
-                break
-            waiter, index = receiver
-            waiter.done = True
-            self.wake(waiter.thread, waiter.resume_values(index, None, False))
-        while True:
-            sender = self._pop_live(self.senders)
-            if sender is None:
-                break
-            waiter, _ = sender
-            waiter.done = True
-            self.wake(waiter.thread, (-1,) if waiter.select else ("__closed__",))
+        receivers, self.receivers = self.receivers or [], None
+        for waiter, index in receivers:
+            if not waiter.done:
+                waiter.done = True
+                self.wake(waiter.thread, waiter.resume_values(index, None, False))
+        senders, self.senders = self.senders or [], None
+        for waiter, _ in senders:
+            if not waiter.done:
+                waiter.done = True
+                self.wake(waiter.thread, (-1,) if waiter.select else ("__closed__",))
 
     @property
     def has_waiting_receiver(self) -> bool:
         """True when a live thread is blocked receiving from this channel."""
-        return any(not w.done for w, _ in self.receivers)
+        return any(not w.done for w, _ in self.receivers or ())
 
     # -------------------------------------------------------------- blocking
     def park_receiver(self, waiter: Waiter, index: int) -> None:
         """Registers a blocked receive (case ``index`` of ``waiter``)."""
-        self.receivers.append((waiter, index))
+        if self.receivers is None:
+            self.receivers = [(waiter, index)]
+        else:
+            _append(self.receivers, (waiter, index))
 
     def park_sender(self, waiter: Waiter, index: int) -> None:
         """Registers a blocked send (case ``index`` of ``waiter``)."""
-        self.senders.append((waiter, index))
+        if self.senders is None:
+            self.senders = [(waiter, index)]
+        else:
+            _append(self.senders, (waiter, index))
+
+    def drain(self) -> None:
+        """Drops every buffered value (a stopped timer's stale tick)."""
+        if self._buffer:
+            self._buffer.clear()
 
     def _refill_from_sender(self) -> None:
         # A slot was freed in a full buffer: move one blocked sender's value in.
-        if self.size == UNBOUNDED or len(self.buffer) >= self.size:
+        if self.size == UNBOUNDED or self.pending() >= self.size or not self.senders:
             return
-        sender = self._pop_live(self.senders)
+        sender = _pop_live(self.senders)
         if sender is not None:
             waiter, index = sender
             waiter.done = True
             self.buffer.append(waiter.cases[index][2])
             self.wake(waiter.thread, waiter.resume_values(index, None, True))
 
-    @staticmethod
-    def _pop_live(queue: deque[tuple[Waiter, int]]) -> tuple[Waiter, int] | None:
-        while queue:
-            entry = queue.popleft()
-            if not entry[0].done:
-                return entry
-        return None
+
+def _append(queue: list[tuple[Waiter, int]], entry: tuple[Waiter, int]) -> None:
+    # A select loop parks on every case each time round; the cases that did not fire
+    # leave stale entries behind. Prune them whenever the list doubles (amortised O(1)).
+    queue.append(entry)
+    size = len(queue)
+    if size >= 32 and size & (size - 1) == 0:
+        queue[:] = [e for e in queue if not e[0].done]
+
+
+def _pop_live(queue: list[tuple[Waiter, int]]) -> tuple[Waiter, int] | None:
+    # Oldest first; entries of waiters whose select already fired elsewhere are dropped.
+    while queue:
+        entry = queue.pop(0)
+        if not entry[0].done:
+            return entry
+    return None
 
 
 def try_select(cases: list[tuple[Channel, bool, Any]]) -> tuple[int, Any, bool] | None:

@@ -16,13 +16,14 @@ class ChannelApi:
 
     def __init__(self, scheduler: Scheduler) -> None:
         self.sched = scheduler
+        self._wake = scheduler.wake  # one bound method shared by every channel
         scheduler.register_op("chan.send", self._op_send)
         scheduler.register_op("chan.recv", self._op_receive)
         scheduler.register_op("chan.select", self._op_select)
 
     def new_channel(self, size: int) -> Channel:
         """A channel whose waiters are woken through the scheduler."""
-        return Channel(size, self.sched.wake)
+        return Channel(size, self._wake)
 
     def functions(self) -> dict[str, Any]:
         """The callables the glue receives as ``py``."""

@@ -1,130 +1,191 @@
-"""The Python side of the ``process`` global (glue: ``host/glue/process.lua``)."""
+"""The Python side of the ``process`` global (glue: ``host/glue/process.lua``).
+
+This module is the Lua-facing surface: argument checks and ``value, err`` returns. The
+work is done by :class:`~._messaging.Router` (send, inbox, events, listen),
+:class:`~._lifecycle.Lifecycle` (links, monitors, terminate, cancel, exit propagation)
+and :class:`~._names.NameRegistry`. Hosts (the supervisor, the node) use the public
+methods :meth:`ProcessApi.spawn`, :meth:`ProcessApi.cancel` and
+:meth:`ProcessApi.terminate`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import INVALID, NOT_FOUND, ErrorValue
 from ..lua import as_text
-from ._channel import UNBOUNDED, Channel
 from ._channels import ChannelApi
+from ._lifecycle import Lifecycle
+from ._messaging import Router
 from ._model import Exit, Process, Thread
+from ._names import NameRegistry
 from ._scheduler import Scheduler
-from ._spawn import SpawnError, Spawner
+from ._spawn import Spawner, SpawnError
+from ._time_api import TimeApi
+
+MONITORED, LINKED = 1, 2  # spawn mode bits
 
 
 class ProcessApi:
-    """Messaging and spawning for Lua processes.
+    """Messaging, spawning, links, monitors and names for Lua processes.
 
     Args:
         scheduler: The dispatcher.
         spawner: Creates processes from entries.
         channels: Creates channels (inbox, events, listen).
+        clock: The time module (event timestamps).
     """
 
-    def __init__(self, scheduler: Scheduler, spawner: Spawner, channels: ChannelApi) -> None:
+    def __init__(
+        self, scheduler: Scheduler, spawner: Spawner, channels: ChannelApi, clock: TimeApi
+    ) -> None:
         self.sched = scheduler
         self.vm = scheduler.vm
         self.spawner = spawner
         self.channels = channels
-        self.names: dict[bytes, bytes] = {}
+        self.names = NameRegistry()
+        kernel = self.vm.kernel
+        self.router = Router(scheduler, self.names, channels.new_channel, kernel.new_message)
+        self.lifecycle = Lifecycle(scheduler, self.router, self.names, clock.now_lua)
         scheduler.register_op("process.wait", self._op_wait)
+        scheduler.register_op("process.dead", _op_dead)
 
     def build_module(self) -> Any:
-        """Builds the ``process`` global table."""
+        """Builds the ``process`` global table (and installs ``coroutine.spawn``)."""
         from ..host._catalog import glue
 
-        return self.vm.build_module("process", glue("process"), self.functions())
+        module = self.vm.build_module("process", glue("process"), self.functions())
+        self.lifecycle.bind(self.vm.kernel)
+        return module
 
     def functions(self) -> dict[str, Any]:
         """The callables the glue receives as ``py``."""
         return {
             "pid": self._pid,
-            "send": self._send,
+            "send": self.router.send,
             "spawn": self._spawn,
+            "terminate": self._terminate,
+            "cancel": self._cancel,
+            "monitor": self._monitor,
+            "unmonitor": self._unmonitor,
+            "link": self._link,
+            "unlink": self._unlink,
+            "get_trap_links": self._get_trap_links,
+            "set_trap_links": self._set_trap_links,
             "inbox": self._inbox,
+            "events": self._events,
+            "listen": self._listen,
+            "unlisten": self._unlisten,
+            "reg_register": self._reg_register,
+            "reg_lookup": self._reg_lookup,
+            "reg_unregister": self._reg_unregister,
+            "spawn_coroutine": self._spawn_coroutine,
         }
 
-    def _err(self, message: str, kind: str) -> Any:
-        return self.vm.error(ErrorValue(message, kind, False))
+    # ------------------------------------------------------- host-side API
+    def spawn(
+        self, entry_id: str, host: str, args: Sequence[Any] = (), *, name: str | None = None
+    ) -> Process:
+        """Spawns a process from the host with Python-valued arguments.
+
+        Raises:
+            SpawnError: unknown entry or host, wrong kind, load failure, or ``name`` taken.
+        """
+        lua_args = tuple(self.vm.to_lua(a) for a in args)
+        before = None
+        if name is not None:
+            def before(proc: Process) -> None:
+                problem = self.names.register(name.encode(), proc)
+                if problem is not None:
+                    raise SpawnError(problem)
+        return self.spawner.spawn(entry_id, host, lua_args, before_start=before)
+
+    def cancel(self, proc: Process, reason: str, sender: bytes = b"") -> None:
+        """Sends ``proc`` a CANCEL event with ``reason`` (e.g. "service stopping")."""
+        if proc.alive:
+            self.lifecycle.cancel(proc, sender, reason.encode())
+
+    def terminate(self, proc: Process) -> None:
+        """Ends ``proc`` with the error "process terminated"."""
+        if proc.alive:
+            self.lifecycle.terminate(proc)
+
+    # ------------------------------------------------------------- helpers
+    def _err(self, problem: ErrorValue) -> Any:
+        return self.vm.error(problem)
+
+    def _caller(self, what: str) -> Process:
+        proc = self.sched.current
+        if proc is None:
+            raise RuntimeError(f"process.{what} can only be called from a process")
+        return proc
 
     def _pid(self) -> bytes:
         proc = self.sched.current
         return proc.pid if proc is not None else b""
 
-    # ------------------------------------------------------------- messaging
-    def resolve(self, dest: Any) -> Process | None:
-        """Finds a live process by PID or registered name."""
-        pid = self.names.get(dest, dest)
-        return self.sched.procs.get(pid)
+    def _target(self, dest: Any) -> tuple[Process | None, Any]:
+        """(process, None), (None, None) for a dead PID, or (None, Lua error)."""
+        proc, problem = self.router.resolve(dest)
+        return proc, (self._err(problem) if problem is not None else None)
 
-    def _send(self, dest: Any, topic: Any, data: Any) -> tuple[Any, Any]:
-        if not isinstance(topic, bytes) or not topic:
-            return None, self._err("topic must be a non-empty string", INVALID)
-        if topic[:1] == b"@":
-            return None, self._err("cannot send to @ topics", INVALID)
-        if not isinstance(dest, bytes):
-            return None, self._err("destination must be a PID or a name", INVALID)
-        if dest[:1] != b"{" and dest not in self.names:
-            return None, self._err(f"could not resolve: {as_text(dest)}", NOT_FOUND)
-        target = self.resolve(dest)
-        if target is None:
-            return True, None  # a dead PID: dropped silently, like Erlang
-        sender = self.sched.current
-        message = self.vm.kernel.new_message(topic, sender.pid if sender else b"", data)
-        self.deliver(target, topic, message, data)
-        return True, None
-
-    def deliver(self, target: Process, topic: bytes, message: Any, data: Any) -> None:
-        """Routes a message: an exact listen() first, then the inbox, else it stays queued."""
-        listeners = target.listeners
-        if listeners:
-            sub = listeners.get(topic)
-            if sub is not None:
-                channel, as_message = sub
-                channel.deliver(message if as_message else data)
-                return
-        if target.inbox is not None:
-            target.inbox.deliver(message)
-            return
-        if target.queued is None:
-            from collections import deque
-
-            target.queued = deque()
-        target.queued.append((topic, message, data))
-
-    def _inbox(self) -> Channel:
-        proc = self.sched.current
-        assert proc is not None, "process.inbox() outside a process"
-        if proc.inbox is None:
-            proc.inbox = self.channels.new_channel(UNBOUNDED)
-            self._flush_queued(proc)
-        return proc.inbox
-
-    def _flush_queued(self, proc: Process) -> None:
-        queued = proc.queued
-        if not queued:
-            return
-        proc.queued = None
-        for topic, message, data in queued:
-            self.deliver(proc, topic, message, data)
-
-    # --------------------------------------------------------------- spawning
-    def _spawn(self, entry: Any, host: Any, mode: int, *args: Any) -> tuple[Any, Any]:
+    # ------------------------------------------------------------ spawning
+    def _spawn(
+        self, entry: Any, host: Any, mode: int, context: Any, name: Any, messages: Any,
+        *args: Any,
+    ) -> tuple[Any, Any]:
         parent = self.sched.current
+        if name is not None:
+            existing = self.procs_by_name(name)
+            if existing is not None:
+                # spawn-or-signal: the name is taken, so the queued messages go there.
+                self._send_queued(existing, messages, parent)
+                return existing.pid, None
+        child_context = parent.context if parent is not None else None
+        if context is not None:
+            values = self.vm.to_py(context)
+            if isinstance(values, dict):
+                child_context = {**(child_context or {}), **values}
+
+        def before_start(child: Process) -> None:
+            if name is not None:
+                problem = self.names.register(name, child)
+                if problem is not None:
+                    raise SpawnError(problem)
+            if parent is not None and mode & MONITORED:
+                self.lifecycle.monitor(parent, child)
+            if parent is not None and mode & LINKED:
+                self.lifecycle.link(parent, child)
+            self._send_queued(child, messages, parent)
+
         try:
-            proc = self.spawner.spawn(
+            child = self.spawner.spawn(
                 as_text(entry), as_text(host), args,
-                context=parent.context if parent else None,
+                context=child_context, before_start=before_start,
             )
         except SpawnError as exc:
-            return None, self.vm.error(exc.error)
-        return proc.pid, None
+            return None, self._err(exc.error)
+        return child.pid, None
+
+    def procs_by_name(self, name: bytes) -> Process | None:
+        """The live process registered under ``name``, if any."""
+        pid = self.names.lookup(name)
+        return self.sched.procs.get(pid) if pid is not None else None
+
+    def _send_queued(self, target: Process, messages: Any, sender: Process | None) -> None:
+        if messages is None:
+            return
+        from_pid = sender.pid if sender is not None else b""
+        for index in range(1, len(messages) + 1):
+            item = messages[index]
+            self.router.send_from_host(target, item[1], item[2], from_pid)
 
     def _op_wait(self, thread: Thread, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         target = self.sched.procs.get(args[0])
         if target is None:
-            return (None, self._err("process ended before it could be awaited", NOT_FOUND))
+            problem = ErrorValue("process ended before it could be awaited", NOT_FOUND)
+            return (None, self._err(problem))
         self.sched.block_on_op(thread)
 
         def resume(_p: Process, exit: Exit) -> None:
@@ -132,3 +193,134 @@ class ProcessApi:
 
         target.add_exit_callback(resume)
         return None
+
+    def _spawn_coroutine(self, fn: Any, *args: Any) -> None:
+        proc = self._caller("coroutine.spawn")
+        self.sched.spawn_thread(proc, self.vm.new_thread(fn, args))
+
+    # ------------------------------------------------------------- control
+    def _terminate(self, dest: Any) -> tuple[Any, Any, bool]:
+        target, err = self._target(dest)
+        if err is not None:
+            return False, err, False
+        if target is not None:
+            self.lifecycle.terminate(target)
+        current = self.sched.current
+        return True, None, current is not None and not current.alive
+
+    def _cancel(self, dest: Any, reason: Any) -> tuple[Any, Any]:
+        target, err = self._target(dest)
+        if err is not None:
+            return False, err
+        if target is not None:
+            self.lifecycle.cancel(target, self._pid(), reason if reason is not None else b"")
+        return True, None
+
+    def _monitor(self, dest: Any) -> tuple[Any, Any]:
+        watcher = self._caller("monitor")
+        target, err = self._target(dest)
+        if err is not None:
+            return False, err
+        if target is None:
+            self.lifecycle.monitor_dead(watcher, dest)
+        else:
+            self.lifecycle.monitor(watcher, target)
+        return True, None
+
+    def _unmonitor(self, dest: Any) -> tuple[Any, Any]:
+        watcher = self._caller("unmonitor")
+        target, err = self._target(dest)
+        if err is not None:
+            return False, err
+        self.lifecycle.unmonitor(watcher, target.pid if target is not None else dest)
+        return True, None
+
+    def _link(self, dest: Any) -> tuple[Any, Any]:
+        proc = self._caller("link")
+        target, err = self._target(dest)
+        if err is not None:
+            return False, err
+        if target is None:
+            if self.lifecycle.link_dead(proc, dest):
+                return True, None
+            return False, self._err(ErrorValue(
+                f"cannot link: process {as_text(dest)} is not alive", NOT_FOUND, False
+            ))
+        self.lifecycle.link(proc, target)
+        return True, None
+
+    def _unlink(self, dest: Any) -> tuple[Any, Any]:
+        proc = self._caller("unlink")
+        target, err = self._target(dest)
+        if err is not None:
+            return False, err
+        self.lifecycle.unlink(proc, target.pid if target is not None else dest)
+        return True, None
+
+    def _get_trap_links(self) -> bool:
+        return self._caller("get_options").trap_links
+
+    def _set_trap_links(self, value: Any) -> None:
+        self._caller("set_options").trap_links = bool(value)
+
+    # -------------------------------------------------------- subscriptions
+    def _inbox(self) -> tuple[Any, Any]:
+        channel = self.router.inbox(self._caller("inbox"))
+        return channel, channel.lua
+
+    def _events(self) -> tuple[Any, Any]:
+        channel = self.router.events(self._caller("events"))
+        return channel, channel.lua
+
+    def _listen(self, topic: Any, as_message: Any) -> tuple[Any, Any]:
+        result = self.router.listen(self._caller("listen"), topic, bool(as_message))
+        if isinstance(result, ErrorValue):
+            return None, self._err(result)
+        return result, None
+
+    def _unlisten(self, channel: Any) -> bool:
+        return self.router.unlisten(self._caller("unlisten"), channel)
+
+    # ---------------------------------------------------------------- names
+    def _reg_register(self, name: Any, pid: Any, scope: Any) -> tuple[Any, Any]:
+        problem = NameRegistry.check_name(name) or NameRegistry.check_scope(scope)
+        if problem is not None:
+            return False, self._err(problem)
+        if pid is None:
+            owner: Process | None = self._caller("registry.register")
+        elif type(pid) is bytes:
+            owner = self.sched.procs.get(pid)
+        else:
+            return False, self._err(ErrorValue("pid must be a PID string", INVALID, False))
+        if owner is None:
+            return False, self._err(ErrorValue(
+                f"cannot register {as_text(name)!r}: process {as_text(pid)} is not alive",
+                NOT_FOUND, False,
+            ))
+        problem = self.names.register(name, owner)
+        if problem is not None:
+            return False, self._err(problem)
+        return True, None
+
+    def _reg_lookup(self, name: Any) -> tuple[Any, Any]:
+        problem = NameRegistry.check_name(name)
+        if problem is not None:
+            return None, self._err(problem)
+        pid = self.names.lookup(name)
+        if pid is None:
+            return None, self._err(NameRegistry.not_found(name))
+        return pid, None
+
+    def _reg_unregister(self, name: Any, scope: Any) -> bool:
+        if NameRegistry.check_name(name) or NameRegistry.check_scope(scope):
+            return False
+        pid = self.names.lookup(name)
+        owner = self.sched.procs.get(pid) if pid is not None else None
+        return self.names.unregister(name, owner)
+
+
+def _op_dead(_thread: Thread, _args: tuple[Any, ...]) -> None:
+    # The calling process ended while it ran (it terminated itself or a linked peer):
+    # leave its thread suspended; the dispatcher drops it.
+    return None
+

@@ -10,6 +10,7 @@ dispatcher; I/O runs in trio tasks that call :meth:`Scheduler.wake`.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -47,11 +48,12 @@ class Scheduler:
         self.procs: dict[bytes, Process] = {}
         self.current: Process | None = None
         self._uniq = itertools.count(1)
-        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._timers: list[list[Any]] = []
         self._timer_seq = itertools.count()
         self._wakeup = trio.Event()
         self._nursery: trio.Nursery | None = None
         self.exit_listeners: list[Callable[[Process, Exit], None]] = []
+        self._dispatching = False
 
     # ------------------------------------------------------------ registration
     def register_op(self, name: str, handler: OpHandler) -> None:
@@ -103,10 +105,19 @@ class Scheduler:
     def block_on_channel(self, thread: Thread) -> None:
         """Marks a thread as parked on channels; fails the process on deadlock."""
         thread.state = BLOCKED_CHANNEL
-        self._check_deadlock(thread.proc)
+        if thread.proc.inbox is None:  # a process reading its inbox can always be woken
+            self._check_deadlock(thread.proc)
+
+    def release_pending(self, proc: Process) -> None:
+        """Ends a pending operation that did not wake a thread (a timer that fired into a
+        channel, a stopped ticker) and re-checks the process for a deadlock."""
+        proc.pending -= 1
+        self._check_deadlock(proc)
 
     def _signal(self) -> None:
-        self._wakeup.set()
+        # Inside a batch the dispatcher is awake and re-checks the queue afterwards.
+        if not self._dispatching:
+            self._wakeup.set()
 
     # ------------------------------------------------------------------ timers
     def now(self) -> float:
@@ -116,7 +127,7 @@ class Scheduler:
     def call_at(self, deadline: float, callback: Callable[[], None]) -> list[Any]:
         """Runs ``callback`` at ``deadline`` (seconds on :meth:`now`); returns a handle."""
         entry = [deadline, next(self._timer_seq), callback]
-        heapq.heappush(self._timers, entry)  # type: ignore[arg-type]
+        heapq.heappush(self._timers, entry)
         self._signal()
         return entry
 
@@ -161,13 +172,17 @@ class Scheduler:
 
     def _run_batch(self) -> None:
         ready = self._ready
-        for _ in range(_BATCH):
-            if not ready:
-                return
-            thread, values = ready.popleft()
-            if thread.state != READY or not thread.proc.alive:
-                continue
-            self._drive(thread, values)
+        self._dispatching = True
+        try:
+            for _ in range(_BATCH):
+                if not ready:
+                    return
+                thread, values = ready.popleft()
+                if thread.state != READY or not thread.proc.alive:
+                    continue
+                self._drive(thread, values)
+        finally:
+            self._dispatching = False
 
     def _drive(self, thread: Thread, values: tuple[Any, ...]) -> None:
         step = self._step
@@ -253,10 +268,9 @@ class Scheduler:
                       exit.error_value.message)
 
     def _safe_kill(self, thread: Thread) -> None:
-        try:
+        # A running coroutine cannot be closed; it is simply dropped.
+        with contextlib.suppress(Exception):
             self.vm.kill(thread.co)
-        except Exception:  # a running coroutine cannot be closed; it is simply dropped
-            pass
 
     def _check_deadlock(self, proc: Process) -> None:
         if not proc.alive or proc.pending or proc.subscribed:

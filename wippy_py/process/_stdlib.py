@@ -23,6 +23,7 @@ from ._channels import ChannelApi
 from ._funcs import FuncsApi
 from ._model import Thread
 from ._scheduler import Scheduler
+from ._time_api import TimeApi
 
 lua_log = logging.getLogger("wippy_py.lua")
 
@@ -101,6 +102,7 @@ class StdLib:
         self.console = console
         self._is_terminal = is_terminal
         self.channels = ChannelApi(scheduler)
+        self.time = TimeApi(scheduler, self.channels)
         scheduler.register_op("io.readline", self._op_readline)
         self.modules: dict[str, Any] = {}
 
@@ -116,6 +118,7 @@ class StdLib:
                 "io": vm.build_module("io", glue("io"), self._io_functions()),
                 "logger": vm.build_module("logger", glue("logger"), {"log": self._log}),
                 "ctx": vm.build_module("ctx", glue("ctx"), self._ctx_functions()),
+                "time": self.time.build_module(),
             }
         )
         kernel = vm.kernel

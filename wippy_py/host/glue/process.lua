@@ -1,30 +1,225 @@
--- The `process` global: identity, messaging and spawning. Sends and spawns run
--- inline; waiting (exec) yields to the dispatcher.
+-- The `process` global: identity, messaging, spawning, links, monitors, names,
+-- options and the spawner builder. Everything runs inline in Python except
+-- `exec` (waits for the child) and the rare self-kill, which yield to the
+-- dispatcher. Also installs coroutine.spawn and the event constructors the
+-- Python side uses (K.pev_*).
 local py, K = ...
 local yield_op = K.yield_op
-local pack = K.pack_payload
-local copy_all = K.copy_all
+local pack, copy, copy_all = K.pack_payload, K.copy, K.copy_all
+local raw_setmetatable, raw_error, raw_type, raw_pcall = setmetatable, error, type, pcall
+local raw_rawget, raw_pairs = rawget, pairs
+local py_send, py_spawn = py.send, py.spawn
+
+local new_message, co_running = K.new_message, coroutine.running
+
+local EXIT, LINK_DOWN, CANCEL = "pid.exit", "pid.link.down", "pid.cancel"
+
+-- The PID of the running process, cached per coroutine (a coroutine never changes
+-- process: functions and threads cannot be sent to another process).
+local PIDS = setmetatable({}, { __mode = "k" })
+local function self_pid()
+  local co = co_running()
+  local pid = PIDS[co]
+  if pid == nil then
+    pid = py.pid()
+    if pid ~= "" then PIDS[co] = pid end
+  end
+  return pid
+end
 
 local process = {}
 
-function process.pid() return py.pid() end
-function process.id() return py.pid() end
+process.pid = self_pid
+process.id = self_pid
 
+-- The Message object is built here, in Lua, where it is cheapest; Python routes it
+-- (a raw listen() subscription gets the data instead).
 function process.send(dest, topic, ...)
-  return py.send(dest, topic, pack(...))
+  local data = pack(...)
+  return py_send(dest, topic, data, new_message(topic, self_pid(), data))
 end
 
-function process.spawn(id, host, ...) return py.spawn(id, host, 0, copy_all(...)) end
-function process.spawn_monitored(id, host, ...) return py.spawn(id, host, 1, copy_all(...)) end
-function process.spawn_linked(id, host, ...) return py.spawn(id, host, 2, copy_all(...)) end
-function process.spawn_linked_monitored(id, host, ...) return py.spawn(id, host, 3, copy_all(...)) end
+local function spawn(mode)
+  return function(id, host, ...)
+    return py_spawn(id, host, mode, nil, nil, nil, copy_all(...))
+  end
+end
+process.spawn = spawn(0)
+process.spawn_monitored = spawn(1)
+process.spawn_linked = spawn(2)
+process.spawn_linked_monitored = spawn(3)
 
 function process.exec(id, host, ...)
-  local pid, err = py.spawn(id, host, 0, copy_all(...))
+  local pid, err = py_spawn(id, host, 0, nil, nil, nil, copy_all(...))
   if pid == nil then return nil, err end
   return yield_op("process.wait", pid)
 end
 
-function process.inbox() return K.wrap_channel(py.inbox()) end
+-- A call that may end the calling process (terminating itself or a linked peer)
+-- stops the caller at once: it yields, and the dispatcher drops the dead thread.
+local function stop_if_dead(ok, err, dead)
+  if dead then yield_op("process.dead") end
+  return ok, err
+end
+
+function process.terminate(dest) return stop_if_dead(py.terminate(dest)) end
+function process.cancel(dest, reason)
+  if reason ~= nil and raw_type(reason) ~= "string" then
+    raw_error("process.cancel: reason must be a string", 2)
+  end
+  return py.cancel(dest, reason)
+end
+function process.monitor(dest) return py.monitor(dest) end
+function process.unmonitor(dest) return py.unmonitor(dest) end
+function process.link(dest) return py.link(dest) end
+function process.unlink(dest) return py.unlink(dest) end
+function process.get_options() return { trap_links = py.get_trap_links() } end
+function process.set_options(options)
+  if raw_type(options) ~= "table" then
+    return false, K.new_error("set_options expects a table like {trap_links = true}", "Invalid",
+      false)
+  end
+  for key, value in raw_pairs(options) do
+    if key ~= "trap_links" then
+      return false, K.new_error("unknown process option '" .. tostring(key)
+        .. "' (known: trap_links)", "Invalid", false)
+    end
+    if raw_type(value) ~= "boolean" then
+      return false, K.new_error("option trap_links must be a boolean", "Invalid", false)
+    end
+  end
+  if options.trap_links ~= nil then py.set_trap_links(options.trap_links) end
+  return true
+end
+
+-- Subscriptions return the same channel object on every call.
+local function channel_of(h, existing)
+  if existing ~= nil then return existing end
+  return K.wrap_channel(h)
+end
+function process.inbox() return channel_of(py.inbox()) end
+function process.events() return channel_of(py.events()) end
+function process.listen(topic, options)
+  local as_message = false
+  if options ~= nil then
+    if raw_type(options) ~= "table" then raw_error("process.listen: options must be a table", 2) end
+    as_message = options.message == true
+  end
+  local h, err = py.listen(topic, as_message)
+  if h == nil then return nil, err end
+  return K.wrap_channel(h)
+end
+function process.unlisten(ch)
+  local h = raw_type(ch) == "table" and raw_rawget(ch, "\0h")
+  if not h then raw_error("process.unlisten expects a channel returned by process.listen", 2) end
+  return py.unlisten(h)
+end
+
+process.event = K.readonly("process.event", { EXIT = EXIT, LINK_DOWN = LINK_DOWN, CANCEL = CANCEL })
+
+local registry = { LOCAL = 0, EVENTUAL = 1, CONSISTENT = 2, STRONG = 3 }
+function registry.register(name, pid, scope) return py.reg_register(name, pid, scope) end
+function registry.lookup(name) return py.reg_lookup(name) end
+function registry.unregister(name, scope) return py.reg_unregister(name, scope) end
+process.registry = K.readonly("process.registry", registry)
+
+---------------------------------------------------------------------------
+-- The spawner builder: immutable; every method returns a new spawner.
+---------------------------------------------------------------------------
+local SP = {}
+local SP_MT = { __name = "spawner", __index = SP, __metatable = "spawner" }
+
+local function spawner(context, options, name, messages)
+  return raw_setmetatable({ ["\0c"] = context, ["\0o"] = options, ["\0n"] = name,
+    ["\0m"] = messages }, SP_MT)
+end
+
+local function merged(base, extra, what)
+  if raw_type(extra) ~= "table" then raw_error(what .. " expects a table", 3) end
+  local out = {}
+  if base then for k, v in raw_pairs(base) do out[k] = v end end
+  for k, v in raw_pairs(extra) do out[k] = copy(v) end
+  return out
+end
+
+local function check(s)
+  if getmetatable(s) ~= "spawner" then
+    raw_error("expected a spawner (use process.with_context{...}:method(...))", 3)
+  end
+  return s
+end
+
+function SP.with_context(s, values)
+  check(s)
+  return spawner(merged(s["\0c"], values, "with_context"), s["\0o"], s["\0n"], s["\0m"])
+end
+function SP.with_options(s, options)
+  check(s)
+  return spawner(s["\0c"], merged(s["\0o"], options, "with_options"), s["\0n"], s["\0m"])
+end
+function SP.with_actor(s) return check(s) end
+function SP.with_scope(s) return check(s) end
+function SP.with_name(s, name)
+  check(s)
+  if raw_type(name) ~= "string" or name == "" then
+    raw_error("with_name expects a non-empty string", 2)
+  end
+  return spawner(s["\0c"], s["\0o"], name, s["\0m"])
+end
+function SP.with_message(s, topic, ...)
+  check(s)
+  if raw_type(topic) ~= "string" or topic == "" then
+    raw_error("with_message expects a topic string", 2)
+  end
+  if topic:byte(1) == 64 then raw_error("cannot send to @ topics", 2) end
+  local out = {}
+  local old = s["\0m"]
+  if old then for i = 1, #old do out[i] = old[i] end end
+  out[#out + 1] = { topic, pack(...) }
+  return spawner(s["\0c"], s["\0o"], s["\0n"], out)
+end
+
+local function spawn_with(mode)
+  return function(s, id, host, ...)
+    check(s)
+    return py_spawn(id, host, mode, s["\0c"], s["\0n"], s["\0m"], copy_all(...))
+  end
+end
+SP.spawn = spawn_with(0)
+SP.spawn_monitored = spawn_with(1)
+SP.spawn_linked = spawn_with(2)
+SP.spawn_linked_monitored = spawn_with(3)
+
+function process.with_context(values) return SP.with_context(spawner(), values) end
+function process.with_options(options) return SP.with_options(spawner(), options) end
+
+---------------------------------------------------------------------------
+-- Events, built here so that their values are copies owned by the receiver.
+---------------------------------------------------------------------------
+local function safe_copy(v)
+  local ok, c = raw_pcall(copy, v)
+  if ok then return c end
+  return nil
+end
+
+function K.pev_exit(from, at, value, err)
+  return { kind = EXIT, from = from, at = at,
+    result = { value = safe_copy(value), error = safe_copy(err) } }
+end
+function K.pev_link_down(from, at, value, err)
+  return { kind = LINK_DOWN, from = from, at = at,
+    result = { value = safe_copy(value), error = safe_copy(err) } }
+end
+function K.pev_cancel(from, reason, at)
+  return { kind = CANCEL, from = from, reason = reason, at = at }
+end
+
+---------------------------------------------------------------------------
+-- coroutine.spawn(fn, ...): a scheduler-managed thread of the calling process.
+---------------------------------------------------------------------------
+K.ucoroutine.spawn = function(fn, ...)
+  if raw_type(fn) ~= "function" then raw_error("coroutine.spawn expects a function", 2) end
+  py.spawn_coroutine(fn, ...)
+end
 
 return process
