@@ -47,17 +47,21 @@ local MSG_MT = { __name = "message", __metatable = "message" }
 MSG_MT.__index = function(m, key)
   local method = MSG[key]
   if method ~= nil then return method end
-  local data = m["\0p"]
+  local data = raw_rawget(m, "\0p")  -- rawget: a nil payload must not recurse
   if raw_type(data) == "table" then return data[key] end
   return nil
 end
 function MSG.topic(m) return m["\0t"] end
 function MSG.from(m) return m["\0f"] end
-function MSG.payload(m) return new_payload(m["\0p"]) end
+function MSG.payload(m)
+  local data = raw_rawget(m, "\0p")
+  if data == nil then return nil end  -- a message sent without payload
+  return new_payload(data)
+end
 function K.new_message(topic, from, data)
   return raw_setmetatable({ ["\0t"] = topic, ["\0f"] = from, ["\0p"] = data }, MSG_MT)
 end
-function K.message_data(m) return m["\0p"] end
+function K.message_data(m) return raw_rawget(m, "\0p") end
 
 -- Deep copy of a value sent to another process; functions and threads are refused.
 local function deep_copy(v, seen)
