@@ -122,11 +122,11 @@ class Node:
             SpawnError: the entry cannot be spawned.
         """
         terminal = self.terminal_host(host)
+        proc = self.spawn(entry_id, terminal, args)
+        done = trio.Event()
+        proc.add_exit_callback(lambda _p, _e: done.set())
         async with trio.open_nursery() as nursery:
             await nursery.start(self.scheduler.run)
-            proc = self.spawn(entry_id, terminal, args)
-            done = trio.Event()
-            proc.add_exit_callback(lambda _p, _e: done.set())
             await done.wait()
             nursery.cancel_scope.cancel()
         assert proc.exit is not None

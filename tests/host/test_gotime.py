@@ -201,7 +201,11 @@ PARSE_ERRORS = [
     (gt.TIME_ONLY, "23:59:60", 'parsing time "23:59:60": second out of range'),
     (gt.KITCHEN, "13:04PM", 'parsing time "13:04PM": hour out of range'),
     (gt.KITCHEN, "3:04pm", 'parsing time "3:04pm" as "3:04PM": cannot parse "pm" as "PM"'),
-    (gt.DATE_ONLY, "2024-1-02", 'parsing time "2024-1-02" as "2006-01-02": cannot parse "1-02" as "01"'),
+    (
+        gt.DATE_ONLY,
+        "2024-1-02",
+        'parsing time "2024-1-02" as "2006-01-02": cannot parse "1-02" as "01"',
+    ),
     (
         gt.STAMP_MILLI,
         "Jan  2 15:04:05.12",
@@ -407,7 +411,7 @@ def test_load_location_special_names_and_errors() -> None:
     assert gt.load_location("") is gt.UTC
     assert gt.load_location("UTC") is gt.UTC
     assert gt.load_location("Local") is gt.LOCAL
-    with pytest.raises(ValueError, match="^unknown time zone Mars/Olympus$"):
+    with pytest.raises(ValueError, match=r"^unknown time zone Mars/Olympus$"):
         gt.load_location("Mars/Olympus")
     with pytest.raises(ValueError):
         gt.load_location("../etc/passwd")

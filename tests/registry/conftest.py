@@ -52,4 +52,3 @@ def problems(write_tree: WriteTree) -> Callable[[dict[str, str | bytes]], list[R
         return load_registry(write_tree(files), strict=False).problems
 
     return run
-

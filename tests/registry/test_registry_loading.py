@@ -66,9 +66,9 @@ def test_data_key_is_the_whole_data(load: Load) -> None:
 
 def test_raw_data_value_may_be_any_yaml_value(load: Load) -> None:
     entry = load(
-        {"a.yaml": "namespace: app\nentries:\n  - {name: list, kind: registry.entry, data: [1, 2]}\n"}
+        {"a.yaml": "namespace: app\nentries:\n  - {name: list, kind: registry.entry, data: [1]}\n"}
     ).require("app:list")
-    assert entry.data == [1, 2]
+    assert entry.data == [1]
     assert entry.get("anything", "fallback") == "fallback"
 
 
@@ -132,6 +132,46 @@ def test_file_interpolation_relative_and_from_root(load: Load) -> None:
     assert worker.get("source") == "return { main = function() end }\n"
     assert worker.meta["description"] == worker.get("source")
     assert registry.require("app:util").get("source") == "return {}\n"
+
+
+def test_source_files_are_recorded(load: Load) -> None:
+    registry = load(
+        {
+            "src/lua/worker.lua": "return {}\n",
+            "src/_index.yaml": """\
+                namespace: app
+                meta: {doc: file://lua/worker.lua}
+                entries:
+                  - {name: worker, kind: process.lua, source: file://lua/worker.lua, method: m}
+                  - {name: inline, kind: library.lua, source: "return {}"}
+                  - name: cfg
+                    kind: registry.entry
+                    data: {text: file:///src/lua/worker.lua}
+            """,
+        }
+    )
+    worker = registry.require("app:worker")
+    assert worker.source_file() == "src/lua/worker.lua"
+    assert worker.source_file("meta.doc") == "src/lua/worker.lua"
+    assert registry.require("app:inline").source_file() is None
+    assert registry.require("app:cfg").source_file("text") == "src/lua/worker.lua"
+
+
+def test_file_interpolation_reaches_every_string(load: Load) -> None:
+    entry = load(
+        {
+            "a.yaml": """\
+                namespace: app
+                name: e
+                kind: registry.entry
+                args: [plain, file://x.txt, {deep: [file://x.txt]}]
+                file://x.txt: keys are not interpolated
+            """,
+            "x.txt": "X",
+        }
+    ).require("app:e")
+    assert entry.data["args"] == ["plain", "X", {"deep": ["X"]}]
+    assert entry.data["file://x.txt"] == "keys are not interpolated"
 
 
 def test_walks_nested_directories_in_sorted_order(write_tree: WriteTree) -> None:

@@ -19,27 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wippy_py.durations import HOUR, MINUTE, SECOND, format_duration, parse_duration
 from wippy_py.host._gotime_layout import (
-    ANSIC,
-    DATE_ONLY,
-    DATE_TIME,
-    KITCHEN,
-    LAYOUT,
     LONG_DAYS,
     LONG_MONTHS,
-    RFC822,
-    RFC822Z,
-    RFC850,
-    RFC1123,
-    RFC1123Z,
-    RFC3339,
-    RFC3339_NANO,
-    RUBY_DATE,
-    STAMP,
-    STAMP_MICRO,
-    STAMP_MILLI,
-    STAMP_NANO,
-    TIME_ONLY,
-    UNIX_DATE,
     Fields,
     ParseError,
     format_layout,
@@ -60,6 +41,26 @@ __all__ = [
 (JANUARY, FEBRUARY, MARCH, APRIL, MAY, JUNE, JULY, AUGUST, SEPTEMBER, OCTOBER, NOVEMBER,
  DECEMBER) = range(1, 13)  # fmt: skip
 SUNDAY, MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY = range(7)
+
+LAYOUT = "01/02 03:04:05PM '06 -0700"
+ANSIC = "Mon Jan _2 15:04:05 2006"
+UNIX_DATE = "Mon Jan _2 15:04:05 MST 2006"
+RUBY_DATE = "Mon Jan 02 15:04:05 -0700 2006"
+RFC822 = "02 Jan 06 15:04 MST"
+RFC822Z = "02 Jan 06 15:04 -0700"
+RFC850 = "Monday, 02-Jan-06 15:04:05 MST"
+RFC1123 = "Mon, 02 Jan 2006 15:04:05 MST"
+RFC1123Z = "Mon, 02 Jan 2006 15:04:05 -0700"
+RFC3339 = "2006-01-02T15:04:05Z07:00"
+RFC3339_NANO = "2006-01-02T15:04:05.999999999Z07:00"
+KITCHEN = "3:04PM"
+STAMP = "Jan _2 15:04:05"
+STAMP_MILLI = "Jan _2 15:04:05.000"
+STAMP_MICRO = "Jan _2 15:04:05.000000"
+STAMP_NANO = "Jan _2 15:04:05.000000000"
+DATE_TIME = "2006-01-02 15:04:05"
+DATE_ONLY = "2006-01-02"
+TIME_ONLY = "15:04:05"
 
 _DAY = 86_400 * SECOND
 _MIN_DURATION, _MAX_DURATION = -(2**63), 2**63 - 1
@@ -95,6 +96,11 @@ def _tdivmod(a: int, b: int) -> tuple[int, int]:
     """Division truncating toward zero, like Go's ``/`` and ``%`` on integers."""
     q = -(-a // b) if a < 0 else a // b
     return q, a - q * b
+
+
+def _float_units(ns: int, unit: int) -> float:
+    whole, rest = _tdivmod(ns, unit)
+    return whole + rest / unit
 
 
 def month_name(month: int) -> str:
@@ -202,18 +208,15 @@ class Duration:
 
     def hours(self) -> float:
         """Returns the duration as floating-point hours."""
-        whole, rest = _tdivmod(self.ns, HOUR)
-        return whole + rest / HOUR
+        return _float_units(self.ns, HOUR)
 
     def minutes(self) -> float:
         """Returns the duration as floating-point minutes."""
-        whole, rest = _tdivmod(self.ns, MINUTE)
-        return whole + rest / MINUTE
+        return _float_units(self.ns, MINUTE)
 
     def seconds(self) -> float:
         """Returns the duration as floating-point seconds."""
-        whole, rest = _tdivmod(self.ns, SECOND)
-        return whole + rest / SECOND
+        return _float_units(self.ns, SECOND)
 
     def milliseconds(self) -> int:
         """Returns the whole milliseconds, truncated toward zero."""
@@ -248,6 +251,14 @@ class Duration:
 
     def __str__(self) -> str:
         return format_duration(self.ns)
+
+
+def _field(name: str, doc: str) -> Callable[[Time], int]:
+    def get(self: Time) -> int:
+        return int(getattr(self.fields(), name))
+
+    get.__name__, get.__doc__ = name, doc
+    return get
 
 
 @dataclass(frozen=True)
@@ -338,41 +349,15 @@ class Time:
         f = self.fields()
         return f.hour, f.minute, f.second
 
-    def year(self) -> int:
-        """Returns the year."""
-        return self.fields().year
-
-    def month(self) -> int:
-        """Returns the month, 1..12."""
-        return self.fields().month
-
-    def day(self) -> int:
-        """Returns the day of the month."""
-        return self.fields().day
-
-    def hour(self) -> int:
-        """Returns the hour, 0..23."""
-        return self.fields().hour
-
-    def minute(self) -> int:
-        """Returns the minute, 0..59."""
-        return self.fields().minute
-
-    def second(self) -> int:
-        """Returns the second, 0..59."""
-        return self.fields().second
-
-    def nanosecond(self) -> int:
-        """Returns the nanosecond within the second, 0..999999999."""
-        return self.ns % SECOND
-
-    def weekday(self) -> int:
-        """Returns the day of the week, 0 = Sunday."""
-        return self.fields().weekday
-
-    def year_day(self) -> int:
-        """Returns the day of the year, 1..366."""
-        return self.fields().year_day
+    year = _field("year", "Returns the year.")
+    month = _field("month", "Returns the month, 1..12.")
+    day = _field("day", "Returns the day of the month.")
+    hour = _field("hour", "Returns the hour, 0..23.")
+    minute = _field("minute", "Returns the minute, 0..59.")
+    second = _field("second", "Returns the second, 0..59.")
+    nanosecond = _field("nanosecond", "Returns the nanosecond within the second.")
+    weekday = _field("weekday", "Returns the day of the week, 0 = Sunday.")
+    year_day = _field("year_day", "Returns the day of the year, 1..366.")
 
     def iso_week(self) -> tuple[int, int]:
         """Returns the ISO 8601 (year, week number)."""
@@ -462,7 +447,12 @@ def zero_time() -> Time:
 
 
 def now(clock_ns: Callable[[], int] | None = None, loc: Location | None = None) -> Time:
-    """Returns the current time from ``clock_ns`` (default: the system clock) in LOCAL."""
+    """Returns the time read from ``clock_ns`` (default: the system clock).
+
+    Args:
+        clock_ns: returns nanoseconds since the Unix epoch; workflows inject their own.
+        loc: the location of the result, :data:`LOCAL` by default (as Go's ``time.Now``).
+    """
     if clock_ns is None:
         import time as _stdtime
 
@@ -475,7 +465,8 @@ def parse(layout: str, value: str, loc: Location = UTC) -> Time:
 
     Without zone information in the value the time is in ``loc``. A numeric offset that
     matches ``loc`` at that instant gives ``loc``, otherwise a fixed zone; a zone
-    abbreviation ``loc`` does not know gives a fixed zone with offset 0 (Go's behaviour).
+    abbreviation ``loc`` does not know gives a fixed zone with offset 0 (Go's behaviour),
+    except ``GMT+N``/``GMT-N``, which gets that hour offset and keeps its wall clock.
 
     Raises:
         ParseError: a ``ValueError`` with Go's message, e.g. ``parsing time "x" as

@@ -12,53 +12,46 @@ import string
 from collections.abc import Callable
 from typing import NamedTuple
 
-LAYOUT = "01/02 03:04:05PM '06 -0700"
-ANSIC = "Mon Jan _2 15:04:05 2006"
-UNIX_DATE = "Mon Jan _2 15:04:05 MST 2006"
-RUBY_DATE = "Mon Jan 02 15:04:05 -0700 2006"
-RFC822 = "02 Jan 06 15:04 MST"
-RFC822Z = "02 Jan 06 15:04 -0700"
-RFC850 = "Monday, 02-Jan-06 15:04:05 MST"
-RFC1123 = "Mon, 02 Jan 2006 15:04:05 MST"
-RFC1123Z = "Mon, 02 Jan 2006 15:04:05 -0700"
-RFC3339 = "2006-01-02T15:04:05Z07:00"
-RFC3339_NANO = "2006-01-02T15:04:05.999999999Z07:00"
-KITCHEN = "3:04PM"
-STAMP = "Jan _2 15:04:05"
-STAMP_MILLI = "Jan _2 15:04:05.000"
-STAMP_MICRO = "Jan _2 15:04:05.000000"
-STAMP_NANO = "Jan _2 15:04:05.000000000"
-DATE_TIME = "2006-01-02 15:04:05"
-DATE_ONLY = "2006-01-02"
-TIME_ONLY = "15:04:05"
-
-LONG_MONTHS = ("January", "February", "March", "April", "May", "June", "July",
-               "August", "September", "October", "November", "December")
+LONG_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")  # fmt: skip
 SHORT_MONTHS = tuple(name[:3] for name in LONG_MONTHS)
 LONG_DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 SHORT_DAYS = tuple(name[:3] for name in LONG_DAYS)
 _DAYS_BEFORE = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365)
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
-# Tokens by first character, in Go's matching order. Zone codes are "iso"/"num" + shape.
-_TOKENS: dict[str, tuple[tuple[str, str], ...]] = {
-    "J": (("January", "longmonth"), ("Jan", "month")),
-    "M": (("Monday", "longweekday"), ("Mon", "weekday"), ("MST", "tz")),
-    "0": (("01", "zmonth"), ("02", "zday"), ("03", "zhour12"), ("04", "zminute"),
-          ("05", "zsecond"), ("06", "year"), ("002", "zyday")),
-    "1": (("15", "hour"), ("1", "nummonth")),
-    "2": (("2006", "longyear"), ("2", "day")),
-    "_": (("_2", "uday"), ("__2", "uyday")),
-    "3": (("3", "hour12"),),
-    "4": (("4", "minute"),),
-    "5": (("5", "second"),),
-    "P": (("PM", "PM"),),
-    "p": (("pm", "pm"),),
-    "-": (("-070000", "numseconds"), ("-07:00:00", "numcolonseconds"), ("-0700", "num"),
-          ("-07:00", "numcolon"), ("-07", "numshort")),
-    "Z": (("Z070000", "isoseconds"), ("Z07:00:00", "isocolonseconds"), ("Z0700", "iso"),
-          ("Z07:00", "isocolon"), ("Z07", "isoshort")),
+# Layout elements as "token=code", grouped by first character in Go's matching order.
+# Zone offset codes are "iso" (prints Z for UTC) or "num", followed by a shape.
+_TOKEN_SPEC = """
+    January=longmonth Jan=month Monday=longweekday Mon=weekday MST=tz
+    01=zmonth 02=zday 03=zhour12 04=zminute 05=zsecond 06=year 002=zyday
+    15=hour 1=monthnum 2006=longyear 2=day _2=uday __2=uyday 3=hour12 4=minute 5=second
+    PM=PM pm=pm -070000=numseconds -07:00:00=numcolonseconds -0700=num -07:00=numcolon
+    -07=numshort Z070000=isoseconds Z07:00:00=isocolonseconds Z0700=iso Z07:00=isocolon
+    Z07=isoshort
+"""
+_ITEMS = [item.partition("=") for item in _TOKEN_SPEC.split()]
+_TOKENS = {t[0]: [(x, code) for x, _, code in _ITEMS if x[0] == t[0]] for t, _, _ in _ITEMS}
+
+# Numeric elements: code -> (field, width, fixed width, largest value, spaces to skip).
+_NUMBERS: dict[str, tuple[str, int, bool, int, int]] = {
+    "monthnum": ("month", 2, False, 12, 0),
+    "zmonth": ("month", 2, True, 12, 0),
+    "day": ("day", 2, False, 99, 0),
+    "uday": ("day", 2, False, 99, 1),
+    "zday": ("day", 2, True, 99, 0),
+    "uyday": ("yday", 3, False, 999, 2),
+    "zyday": ("yday", 3, True, 999, 0),
+    "hour": ("hour", 2, False, 23, 0),
+    "hour12": ("hour", 2, False, 12, 0),
+    "zhour12": ("hour", 2, True, 12, 0),
+    "minute": ("minute", 2, False, 59, 0),
+    "zminute": ("minute", 2, True, 59, 0),
+    "second": ("second", 2, False, 59, 0),
+    "zsecond": ("second", 2, True, 59, 0),
 }
+_NAMES = {"month": SHORT_MONTHS, "longmonth": LONG_MONTHS}
+_NAMES.update(weekday=SHORT_DAYS, longweekday=LONG_DAYS)
 
 
 class Std(NamedTuple):
@@ -111,8 +104,10 @@ class ParseError(ValueError):
         if message:
             text = f"parsing time {_quote(value)}{message}"
         else:
-            text = (f"parsing time {_quote(value)} as {_quote(layout)}: cannot parse "
-                    f"{_quote(value_elem)} as {_quote(layout_elem)}")
+            text = (
+                f"parsing time {_quote(value)} as {_quote(layout)}: cannot parse "
+                f"{_quote(value_elem)} as {_quote(layout_elem)}"
+            )
         super().__init__(text)
 
 
@@ -197,7 +192,7 @@ _FORMATTERS: dict[str, Callable[[Fields], str]] = {
     "longyear": lambda f: _pad(f.year, 4),
     "month": lambda f: SHORT_MONTHS[f.month - 1],
     "longmonth": lambda f: LONG_MONTHS[f.month - 1],
-    "nummonth": lambda f: str(f.month),
+    "monthnum": lambda f: str(f.month),
     "zmonth": lambda f: _pad(f.month, 2),
     "weekday": lambda f: SHORT_DAYS[f.weekday],
     "longweekday": lambda f: LONG_DAYS[f.weekday],
@@ -314,8 +309,8 @@ def _nanos(value: str, nbytes: int) -> tuple[int | None, str]:
 
 def _zone_offset(shape: str, value: str) -> tuple[int | None, str, str]:
     """Parses a numeric zone offset; returns (seconds or None, range error, rest)."""
-    fmt = {"colon": "+hh:mm", "short": "+hh", "colonseconds": "+hh:mm:ss",
-           "seconds": "+hhmmss"}.get(shape, "+hhmm")
+    fmt = "+hh" + (":" if "colon" in shape else "") + ("" if shape == "short" else "mm")
+    fmt += (":" if shape == "colonseconds" else "") + ("ss" if "seconds" in shape else "")
     if len(value) < len(fmt) or any(f == ":" != v for f, v in zip(fmt, value, strict=False)):
         return None, "", value
     parts = [value[fmt.index(k) : fmt.index(k) + 2] if k in fmt else "00" for k in "hms"]
@@ -341,8 +336,8 @@ def parse_layout(layout: str, value: str) -> Parsed:
         ParseError: the value does not match the layout or a field is out of range.
     """
     alayout, avalue = layout, value
-    year, month, day, yday, hour, minute, sec, nsec = 0, -1, -1, -1, 0, 0, 0, 0
-    utc, am, pm, zone_offset, zone_name = False, False, False, None, ""
+    v = {"year": 0, "month": -1, "day": -1, "yday": -1, "hour": 0, "minute": 0, "second": 0}
+    nsec, utc, am, pm, zone_offset, zone_name = 0, False, False, False, None, ""
     while True:
         prefix, std, suffix = next_chunk(layout)
         stdstr = layout[len(prefix) : len(layout) - len(suffix)]
@@ -356,53 +351,29 @@ def parse_layout(layout: str, value: str) -> Parsed:
             break
         layout, hold, code = suffix, value, std.code
         range_err, num = "", None
-        if code == "year":
-            num = _atoi(value[:2]) if len(value) >= 2 else None
-            value = value[2:]
-            year = num + (1900 if num >= 69 else 2000) if num is not None else year
-        elif code == "longyear":
-            num = _atoi(value[:4]) if len(value) >= 4 and _isdigit(value, 0) else None
-            value, year = value[4:], num if num is not None else year
-        elif code in ("month", "longmonth", "weekday", "longweekday"):
-            table = {"month": SHORT_MONTHS, "longmonth": LONG_MONTHS,
-                     "weekday": SHORT_DAYS, "longweekday": LONG_DAYS}[code]
-            num, value = _lookup(table, value)
-            if num is not None and code.endswith("month"):
-                month = num + 1
-        elif code in ("nummonth", "zmonth"):
-            num, value = _getnum(value, code == "zmonth")
-            month = num if num is not None else month
-            range_err = "month" if num is not None and not 1 <= num <= 12 else ""
-        elif code in ("day", "uday", "zday"):
-            if code == "uday" and value[:1] == " ":
-                value = value[1:]
-            num, value = _getnum(value, code == "zday")
-            day = num if num is not None else day
-        elif code in ("uyday", "zyday"):
-            if code == "uyday":
-                value = value[2:] if value[:2] == "  " else value[1:] if value[:1] == " " else value
-            num, value = _getnum(value, code == "zyday", 3)
-            yday = num if num is not None else yday
-        elif code in ("hour", "hour12", "zhour12"):
-            num, value = _getnum(value, code == "zhour12")
-            hour = num or 0
-            range_err = "hour" if hour > (23 if code == "hour" else 12) else ""
-        elif code in ("minute", "zminute"):
-            num, value = _getnum(value, code == "zminute")
-            minute = num or 0
-            range_err = "minute" if minute >= 60 else ""
-        elif code in ("second", "zsecond"):
-            num, value = _getnum(value, code == "zsecond")
-            sec = num or 0
-            range_err = "second" if sec >= 60 else ""
-            after = next_chunk(layout)[1]
-            if (num is not None and not range_err and len(value) >= 2 and value[0] in ".,"
-                    and _isdigit(value, 1) and not (after and after.code.startswith("frac"))):
-                n = 2
-                while _isdigit(value, n):
-                    n += 1
-                num, range_err = _nanos(value, n)
+        if code in _NUMBERS:
+            field, width, fixed, largest, spaces = _NUMBERS[code]
+            for _ in range(spaces):
+                value = value[1:] if value[:1] == " " else value
+            num, value = _getnum(value, fixed, width)
+            if num is not None:
+                v[field] = num
+                range_err = field if num > largest or (field == "month" and num < 1) else ""
+            n = _fraction_len(value) if field == "second" and not range_err else 0
+            after = next_chunk(layout)[1] if n else None
+            if n and not (after and after.code.startswith("frac")):
+                num, range_err = _nanos(value, n)  # a fraction the layout does not mention
                 value, nsec = value[n:], num or 0
+        elif code in ("year", "longyear"):
+            width = 2 if code == "year" else 4
+            ok = len(value) >= width and (width == 2 or _isdigit(value, 0))
+            num, value = (_atoi(value[:width]) if ok else None), value[width:]
+            if num is not None:
+                v["year"] = num + (1900 if num >= 69 else 2000) if width == 2 else num
+        elif code in _NAMES:
+            num, value = _lookup(_NAMES[code], value)
+            if num is not None and code.endswith("month"):
+                v["month"] = num + 1
         elif code in ("PM", "pm"):
             word, value = value[:2], value[2:]
             num = 0 if word in (code, code.replace("P", "A").replace("p", "a")) else None
@@ -412,39 +383,46 @@ def parse_layout(layout: str, value: str) -> Parsed:
         elif code.startswith(("iso", "num")):
             num, range_err, value = _zone_offset(code[3:], value)
             zone_offset = num if num is not None else zone_offset
+        elif code == "tz" and value[:3] == "UTC":
+            num, value, utc = 0, value[3:], True
         elif code == "tz":
-            if value[:3] == "UTC":
-                num, value, utc = 0, value[3:], True
-            else:
-                n = _zone_name_len(value)
-                num, zone_name, value = (n or None), value[:n] or zone_name, value[n:]
-        elif code == "frac0":
-            ndigit = 1 + std.digits
-            num, range_err = _nanos(value, ndigit) if len(value) >= ndigit else (None, "")
-            value, nsec = value[ndigit:], num or 0
-        elif len(value) >= 2 and value[0] in ".," and _isdigit(value, 1):  # frac9
-            n = 2
-            while _isdigit(value, n):
-                n += 1
-            num, range_err = _nanos(value, n)
+            n = _zone_name_len(value)
+            num, zone_name, value = (n or None), value[:n] or zone_name, value[n:]
+        elif code == "frac0" and len(value) > std.digits:
+            num, range_err = _nanos(value, 1 + std.digits)
+            value, nsec = value[1 + std.digits :], num or 0
+        elif code == "frac9":
+            n = _fraction_len(value)  # the fraction is optional and takes any digit count
+            num, range_err = _nanos(value, n) if n else (0, "")
             value, nsec = value[n:], num or 0
-        else:
-            num = 0  # frac9 with the fraction omitted
         if range_err:
             raise ParseError(alayout, avalue, stdstr, value, f": {range_err} out of range")
         if num is None:
             raise ParseError(alayout, avalue, stdstr, hold)
+    year, month, day, hour = v["year"], v["month"], v["day"], v["hour"]
     if pm and hour < 12:
         hour += 12
     elif am and hour == 12:
         hour = 0
-    if yday >= 0:
-        month, day = _from_year_day(alayout, avalue, value, year, yday, month, day)
+    if v["yday"] >= 0:
+        month, day = _from_year_day(alayout, avalue, value, year, v["yday"], month, day)
     else:
         month, day = (1 if month < 0 else month), (1 if day < 0 else day)
     if day < 1 or day > days_in(month, year):
         raise ParseError(alayout, avalue, "", value, ": day out of range")
-    return Parsed(year, month, day, hour, minute, sec, nsec, utc, zone_offset, zone_name)
+    return Parsed(
+        year, month, day, hour, v["minute"], v["second"], nsec, utc, zone_offset, zone_name
+    )
+
+
+def _fraction_len(value: str) -> int:
+    """Length of a leading ``.123``/``,123`` (at least one digit), else 0."""
+    if value[:1] not in (".", ",") or not _isdigit(value, 1):
+        return 0
+    n = 2
+    while _isdigit(value, n):
+        n += 1
+    return n
 
 
 def _from_year_day(

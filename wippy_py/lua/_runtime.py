@@ -94,6 +94,16 @@ class LuaVM:
         self._new_process_thread = k.new_process_thread
         self._compile = k.compile
         self._entry_env_mt = k.entry_env_mt
+        # Kernel functions are looked up once: indexing a Lua table from Python while
+        # a coroutine is inside a host callback can return stale stack values (lupa).
+        self.new_payload: Callable[..., Any] = k.new_payload
+        self.new_message: Callable[..., Any] = k.new_message
+        self.message_data: Callable[..., Any] = k.message_data
+        self.instantiate_library: Callable[..., Any] = k.instantiate_library
+        self._is_error = k.is_error
+        self._readonly = k.readonly
+        self._wrap_host = k.wrap_host
+        self._kill = k.kill
         self.convert = Converter(
             new_table=self._lua.table,
             is_error=k.is_error,
@@ -122,7 +132,7 @@ class LuaVM:
             raise LuaLoadError(f"host module {name}: {exc}") from exc
         py = self._lua.table_from({key.encode(): fn for key, fn in functions.items()})
         module = chunk(py, self.kernel)
-        return self.kernel.readonly(name.encode(), module)
+        return self._readonly(name.encode(), module)
 
     def seal(self, extra_globals: Mapping[str, Any]) -> None:
         """Adds the always-present globals (process, channel, os, math, ...) to the base."""
@@ -165,7 +175,7 @@ class LuaVM:
 
     def entry_env(self, require: Callable[..., Any], modules: Mapping[bytes, Any]) -> LuaObject:
         """Returns the environment metatable of an entry: its ``require`` and modules."""
-        return self._entry_env_mt(self.kernel.wrap_host(require), self._lua.table_from(modules))
+        return self._entry_env_mt(self._wrap_host(require), self._lua.table_from(modules))
 
     def new_process_thread(
         self, factory: Factory, env_mt: LuaObject, method: str | None, args: tuple[Any, ...]
@@ -180,7 +190,7 @@ class LuaVM:
 
     def kill(self, thread: LuaObject) -> None:
         """Closes a suspended coroutine (its to-be-closed variables run)."""
-        self.kernel.kill(thread)
+        self._kill(thread)
 
     # ------------------------------------------------------------------ values
     def error(self, error: ErrorValue) -> LuaObject:
@@ -189,7 +199,7 @@ class LuaVM:
 
     def is_error(self, value: Any) -> bool:
         """Tells whether a Lua value is an error object."""
-        return bool(self.kernel.is_error(value))
+        return bool(self._is_error(value))
 
     def memory_used(self) -> int:
         """Bytes currently allocated by the Lua runtime."""

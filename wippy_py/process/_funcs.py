@@ -150,9 +150,9 @@ class FuncsApi:
         channel = future.channel
         assert channel is not None
         if future.state == DONE:
-            channel.deliver(self.vm.kernel.new_payload(future.value))
+            channel.deliver(self.vm.new_payload(future.value))
         elif future.state == FAILED:
-            channel.deliver(self.vm.kernel.new_payload(future.error))
+            channel.deliver(self.vm.new_payload(future.error))
         channel.close()
 
     def _future_channel(self, future: Future) -> Channel:

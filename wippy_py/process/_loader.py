@@ -102,7 +102,7 @@ class EntryLoader:
                 )
             allowed[name.encode()] = module
         imports = {str(k): str(v) for k, v in (data.get("imports") or {}).items()}
-        chunkname = f"{entry.file}[{entry.id.name}]" if entry.file else str(entry.id)
+        chunkname = entry.source_file() or (f"{entry.file}[{entry.id.name}]" if entry.file else str(entry.id))
         try:
             factory = self.vm.compile_entry(source, chunkname)
         except LuaLoadError as exc:
@@ -133,9 +133,8 @@ class EntryLoader:
             libs = self._current_libs()
             if target not in libs:
                 library = self.load(target, ("library.lua",))
-                instance, err = vm.kernel.instantiate_library(
-                    library.factory.chunk, library.env_mt
-                )
+                result = vm.instantiate_library(library.factory.chunk, library.env_mt)
+                instance, err = result if isinstance(result, tuple) else (result, None)
                 if instance is None:
                     raise LuaRequireError(
                         f"library {target} failed to load: {err.decode(errors='replace')}"

@@ -152,8 +152,10 @@ def check_str_list(
     good = True
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
-            report(f"{name}[{index}]", f"{name}[{index}] must be a non-empty string, "
-                   f"got {describe(item)}")
+            report(
+                f"{name}[{index}]",
+                f"{name}[{index}] must be a non-empty string, got {describe(item)}",
+            )
             good = False
     return value if good else None
 

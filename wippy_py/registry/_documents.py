@@ -8,6 +8,7 @@ without a non-blank ``namespace`` is not a Wippy file and is skipped silently.
 
 from __future__ import annotations
 
+import copy
 import posixpath
 from pathlib import Path
 from typing import Any
@@ -73,15 +74,27 @@ class _Document:
         self.lines = lines
         self.file = file
         self.problems = problems
-        self.namespace: str = doc["namespace"] if isinstance(doc["namespace"], str) else ""
+        namespace = doc["namespace"]
+        # Invariant: namespace is "" unless it is a usable namespace (a string without
+        # colons or spaces), so that no problem is ever pinned on a malformed entry ID.
+        self.namespace: str = namespace if _valid_namespace(namespace) else ""
         self.batch = doc.get("entries") is not None
+        # Lines grouped by owner (entry prefix, or ("meta",) for file-level meta), built
+        # on first use so that a file with many entries is not scanned once per entry.
+        self._buckets: dict[NodePath, list[tuple[NodePath, int]]] | None = None
+        self._sources: dict[NodePath, str] = {}  # document path -> interpolated file
 
     def extract(self, root: Path) -> list[Draft]:
         if not self._check_namespace():
             return []
         yaml_dir = posixpath.dirname(self.file)
         self.doc = interpolate(
-            self.doc, root=root, yaml_dir=yaml_dir, locate=self.locate, problems=self.problems
+            self.doc,
+            root=root,
+            yaml_dir=yaml_dir,
+            locate=self.locate,
+            problems=self.problems,
+            sources=self._sources,
         )
         if self.batch:
             return self._batch()
@@ -98,11 +111,9 @@ class _Document:
         namespace = self.doc["namespace"]
         if not isinstance(namespace, str):
             self._fail(("namespace",), "namespace must be a string")
-            return False
-        if ":" in namespace or namespace != namespace.strip() or " " in namespace:
+        elif not _valid_namespace(namespace):
             self._fail(("namespace",), f"invalid namespace {namespace!r}: no colons or spaces")
-            return False
-        return True
+        return bool(self.namespace)
 
     def _batch(self) -> list[Draft]:
         entries = self.doc["entries"]
@@ -142,36 +153,56 @@ class _Document:
             self._fail((*prefix, "meta"), "'meta' must be a mapping")
             meta = {}
         uses_data_key = "data" in item and prefix != ()
-        data = item["data"] if uses_data_key else {
-            key: value for key, value in item.items() if key not in excluded
-        }
+        data = (
+            item["data"]
+            if uses_data_key
+            else {key: value for key, value in item.items() if key not in excluded}
+        )
         return Draft(
             id=EntryId(self.namespace, str(name)),
             kind=str(kind),
-            meta={**file_meta, **meta},
+            meta={**copy.deepcopy(file_meta), **meta},
             data=data,
             file=self.file,
             line=self.lines.get(prefix, 1),
             lines=self._entry_lines(prefix, uses_data_key),
+            sources=self._entry_sources(prefix, uses_data_key),
         )
 
     def _entry_lines(self, prefix: NodePath, uses_data_key: bool) -> dict[str, int]:
-        result: dict[str, int] = {}
-        if self.batch:
-            for path, line in self.lines.items():
-                if len(path) > 1 and path[0] == "meta":
-                    result[field_path(path)] = line
+        """Field lines of one entry; file-level meta lines first, as entry meta wins."""
+        if self._buckets is None:
+            self._buckets = _bucket_lines(self.lines, self.batch)
+        result = {field_path(path): line for path, line in self._buckets.get(("meta",), [])}
         size = len(prefix)
-        for path, line in self.lines.items():
-            if len(path) > size and path[:size] == prefix:
+        for path, line in self._buckets.get(prefix, []):
+            name = _entry_field(path[size:], uses_data_key)
+            if name:
+                result[name] = line
+        return result
+
+    def _entry_sources(self, prefix: NodePath, uses_data_key: bool) -> dict[str, str]:
+        result: dict[str, str] = {}
+        size = len(prefix)
+        for path, file in self._sources.items():
+            if self.batch and path[:1] == ("meta",):
+                result.setdefault(field_path(path), file)
+            elif len(path) > size and path[:size] == prefix:
                 name = _entry_field(path[size:], uses_data_key)
                 if name:
-                    result[name] = line
+                    result[name] = file
         return result
 
     def locate(self, path: NodePath) -> Location:
-        """Returns the location of a document path: file, line, entry and field."""
-        line = self.lines.get(path)
+        """Returns the location of a document path: file, line, entry and field.
+
+        The line is that of the path, or of its closest parent when the path is absent
+        (a missing field is reported on its entry's line).
+        """
+        line = next(
+            (self.lines[path[:n]] for n in range(len(path), -1, -1) if path[:n] in self.lines),
+            None,
+        )
         entry, prefix = "", path[:0]
         if not self.batch:
             entry, prefix = self._entry_id(self.doc), ()
@@ -186,12 +217,31 @@ class _Document:
         return Location(self.file, line, entry, _entry_field(path[len(prefix) :], uses_data_key))
 
     def _entry_id(self, item: Any) -> str:
-        if isinstance(item, dict) and _non_blank(item.get("name")):
+        if self.namespace and isinstance(item, dict) and _non_blank(item.get("name")):
             return str(EntryId(self.namespace, item["name"]))
         return ""
 
     def _fail(self, path: NodePath, problem: str) -> None:
         self.problems.append(RegistryError(problem, self.locate(path)))
+
+
+def _bucket_lines(lines: LineMap, batch: bool) -> dict[NodePath, list[tuple[NodePath, int]]]:
+    buckets: dict[NodePath, list[tuple[NodePath, int]]] = {}
+    for path, line in lines.items():
+        if not batch:
+            owner: NodePath = () if path else ("-",)
+        elif len(path) > 2 and path[0] == "entries":
+            owner = path[:2]
+        elif len(path) > 1 and path[0] == "meta":
+            owner = ("meta",)
+        else:
+            continue
+        buckets.setdefault(owner, []).append((path, line))
+    return buckets
+
+
+def _valid_namespace(value: Any) -> bool:
+    return _non_blank(value) and not any(char in value for char in ": \t\n")
 
 
 def _non_blank(value: Any) -> bool:

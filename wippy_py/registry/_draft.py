@@ -49,6 +49,8 @@ class Draft:
         file: YAML path relative to the registry root.
         line: Line of the entry in that file.
         lines: Field path -> line (see the module docstring).
+        sources: Field path -> file (relative to the root) whose text a ``file://``
+            reference put there.
     """
 
     id: EntryId
@@ -58,6 +60,7 @@ class Draft:
     file: str
     line: int
     lines: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 class Reporter:

@@ -31,6 +31,8 @@ class Entry:
         lifecycle: The parsed ``lifecycle`` block, or its defaults.
         field_lines: Field path -> line (``source``, ``lifecycle.restart.jitter``,
             ``meta.command.name``, ``imports.util``, ``lifecycle.requires[0]``).
+        source_files: Field path -> file (relative to the registry root) whose text a
+            ``file://`` reference put in that field, e.g. ``{"source": "lua/m.lua"}``.
     """
 
     id: EntryId
@@ -42,6 +44,7 @@ class Entry:
     dependencies: tuple[EntryId, ...] = ()
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     field_lines: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
+    source_files: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __hash__(self) -> int:
         # meta and data are dicts, so the generated field hash would fail.
@@ -62,6 +65,18 @@ class Entry:
         if isinstance(self.data, dict):
             return self.data.get(key, default)
         return default
+
+    def source_file(self, name: str = "source") -> str | None:
+        """Returns the file a field was read from via ``file://`` (``None`` when the text
+        was written inline in the YAML).
+
+        Use it to name Lua chunks after the user's ``.lua`` file, so that syntax errors
+        and tracebacks point at ``lua/m.lua:12`` rather than at the YAML file.
+
+        Args:
+            name: A field path; ``source`` by default.
+        """
+        return self.source_files.get(name)
 
     def field_line(self, name: str) -> int:
         """Returns the line of a field (see ``field_lines``), else of its closest known

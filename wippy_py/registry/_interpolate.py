@@ -64,9 +64,7 @@ def read_text_file(root: Path, relative: str, reference: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"{reference}: {relative} is not valid UTF-8 (byte {exc.start})"
-        ) from exc
+        raise ValueError(f"{reference}: {relative} is not valid UTF-8 (byte {exc.start})") from exc
 
 
 def interpolate(
@@ -76,6 +74,7 @@ def interpolate(
     yaml_dir: str,
     locate: Locate,
     problems: list[RegistryError],
+    sources: dict[tuple[str | int, ...], str] | None = None,
 ) -> Any:
     """Returns a copy of ``value`` with every ``file://`` string replaced by file text.
 
@@ -88,6 +87,9 @@ def interpolate(
         yaml_dir: Directory of the YAML file, relative to the root.
         locate: Maps a document path to the location reported for a problem there.
         problems: Where problems are appended.
+        sources: When given, receives document path -> file path (relative to the root)
+            for every string that was replaced, so that Lua chunks can be named after
+            their ``.lua`` file.
     """
     cache: dict[str, str] = {}
 
@@ -101,6 +103,8 @@ def interpolate(
                 relative = resolve_file_path(node, yaml_dir)
                 if relative not in cache:
                     cache[relative] = read_text_file(root, relative, node)
+                if sources is not None:
+                    sources[path] = relative
                 return cache[relative]
             except ValueError as exc:
                 problems.append(RegistryError(str(exc), locate(path)))

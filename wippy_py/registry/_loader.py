@@ -16,7 +16,7 @@ mapping are an error, as in yaml.v3.
 from __future__ import annotations
 
 import re
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -30,9 +30,18 @@ LineMap = dict[NodePath, int]
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
-class _CoreLoader(yaml.SafeLoader):
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:
+    # libyaml's parser is about ten times faster and gives the same nodes and marks;
+    # resolution and construction stay in Python, so the schema below applies to both.
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _CoreLoader(_SafeLoader):
     """SafeLoader with the YAML 1.2 core schema (see the module docstring)."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class registry
@@ -119,6 +128,8 @@ class _Builder:
 
     def build(self, node: Node, path: NodePath) -> Any:
         if isinstance(node, ScalarNode):
+            if node.tag == _STR_TAG:
+                return node.value  # the common case, without the constructor's bookkeeping
             return self._loader.construct_object(node, deep=True)
         if id(node) in self._active:
             self._fail(node, "recursive alias")
@@ -157,7 +168,7 @@ class _Builder:
     def _key(self, node: Node) -> PathKey:
         if not isinstance(node, ScalarNode):
             self._fail(node, "a mapping key must be a plain value, not a list or a map")
-        key = self._loader.construct_object(node, deep=True)
+        key = node.value if node.tag == _STR_TAG else self._loader.construct_object(node)
         if isinstance(key, bool) or not isinstance(key, str | int):
             # Keys like 1.5 or null are legal YAML but never meaningful in a registry.
             return str(node.value)

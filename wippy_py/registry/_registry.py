@@ -99,9 +99,7 @@ class Registry:
         """Returns the entry with this full ID, or ``None``."""
         return self.entries.get(str(entry_id))
 
-    def require(
-        self, entry_id: str | EntryId, kind: str | tuple[str, ...] | None = None
-    ) -> Entry:
+    def require(self, entry_id: str | EntryId, kind: str | tuple[str, ...] | None = None) -> Entry:
         """Returns the entry with this full ID, checking its kind.
 
         Args:
@@ -194,8 +192,9 @@ def _unique(drafts: list[Draft], problems: list[RegistryError]) -> list[Draft]:
             other = first[key]
             where = Location(draft.file, draft.line, key, "name")
             problems.append(
-                RegistryError(f"duplicate entry ID {key}; first defined at {other.file}:"
-                              f"{other.line}", where)
+                RegistryError(
+                    f"duplicate entry ID {key}; first defined at {other.file}:{other.line}", where
+                )
             )
         else:
             first[key] = draft
@@ -221,4 +220,5 @@ def _build_entry(draft: Draft, problems: list[RegistryError]) -> Entry:
         dependencies=extract_dependencies(draft.id, draft.kind, draft.meta, draft.data),
         lifecycle=lifecycle,
         field_lines=draft.lines,
+        source_files=draft.sources,
     )

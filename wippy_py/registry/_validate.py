@@ -42,8 +42,9 @@ def validate(draft: Draft, report: Report) -> None:
         return
     _check_meta(draft.meta, report)
     if not isinstance(draft.data, dict):
-        report("", f"the data of a {draft.kind} entry must be a mapping, "
-               f"got {describe(draft.data)}")
+        report(
+            "", f"the data of a {draft.kind} entry must be a mapping, got {describe(draft.data)}"
+        )
         return
     _VALIDATORS[draft.kind](draft, report)
 
@@ -141,8 +142,11 @@ def _service(draft: Draft, report: Report) -> None:
     check_id(data, "process", report, required=True)
     host = check_str(data, "host", report, required=True, non_empty=True)
     if host is not None and ":" not in host:
-        report("host", f"host must be a full ID like app:processes (got {host!r}); "
-               "process.service hosts get no default namespace")
+        report(
+            "host",
+            f"host must be a full ID like app:processes (got {host!r}); "
+            "process.service hosts get no default namespace",
+        )
     elif host is not None:
         check_id(data, "host", report)
     value = data.get("input")
