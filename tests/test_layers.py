@@ -30,9 +30,7 @@ def _imports(path: Path) -> list[tuple[str, int]]:
     """(absolute module name, line) of every import in a module of the package."""
     tree = ast.parse(path.read_text(), filename=str(path))
     rel = path.relative_to(PACKAGE.parent).with_suffix("")
-    package_parts = list(rel.parts[:-1]) if rel.name != "__init__" else list(rel.parts[:-1])
-    if rel.name == "__init__":
-        package_parts = list(rel.parts[:-1])
+    package_parts = list(rel.parts[:-1])
     found: list[tuple[str, int]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

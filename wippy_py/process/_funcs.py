@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import CANCELED, INVALID, NOT_FOUND, TIMEOUT, EntryError, ErrorValue
 from ..lua import LuaLoadError, as_text
 from ._channel import Channel
-from ._loader import EntryLoader
+from ._loader import EntryLoader, LoadedEntry
 from ._model import Exit, Process, Thread
 from ._scheduler import Scheduler
 
@@ -51,6 +51,7 @@ class FuncsApi:
         self.loader = loader
         self.vm = scheduler.vm
         self._new_channel = new_channel
+        self._by_target: dict[bytes, LoadedEntry] = {}
         scheduler.register_op("funcs.call", self._op_call)
 
     def functions(self) -> dict[str, Any]:
@@ -68,6 +69,23 @@ class FuncsApi:
         self, caller: Process | None, context: Any, options: Any, target: Any, args: tuple[Any, ...]
     ) -> Process | ErrorValue:
         """Starts ``target(*args)`` as a function process, or returns why it cannot."""
+        loaded = self._by_target.get(target) if isinstance(target, bytes) else None
+        if loaded is None:
+            checked = self._check_target(target)
+            if isinstance(checked, ErrorValue):
+                return checked
+            loaded = checked
+        target_id = loaded.entry_id
+        proc = Process(self.sched.new_pid(target_id), target_id, target_id)
+        if (caller is not None and caller.context is not None) or context is not None:
+            proc.context = _merge_context(caller.context if caller else None, context, self.vm)
+        co = self.vm.new_process_thread(loaded.factory, loaded.env_mt, loaded.method, args)
+        self.sched.start_process(proc, co, front=True)
+        if options is not None:
+            self._arm_timeout(proc, options, target_id)
+        return proc
+
+    def _check_target(self, target: Any) -> LoadedEntry | ErrorValue:
         target_id = as_text(target) if isinstance(target, bytes) else target
         if not isinstance(target_id, str) or not target_id:
             return ErrorValue("function ID must be a non-empty string", INVALID, False)
@@ -88,12 +106,10 @@ class FuncsApi:
             loaded = self.loader.load(target_id, ("function.lua",))
         except (EntryError, LuaLoadError) as exc:
             return ErrorValue(str(exc), "Internal", False)
-        proc = Process(self.sched.new_pid(target_id), target_id, target_id)
-        proc.context = _merge_context(caller.context if caller else None, context, self.vm)
-        co = self.vm.new_process_thread(loaded.factory, loaded.env_mt, loaded.method, args)
-        self.sched.start_process(proc, co, front=True)
-        if caller is not None:
-            caller.add_exit_callback(lambda _c, _e: self._cancel_callee(proc))
+        self._by_target[target] = loaded
+        return loaded
+
+    def _arm_timeout(self, proc: Process, options: Any, target_id: str) -> None:
         timeout_ms = _timeout_ms(options, self.vm)
         if timeout_ms:
             handle = self.sched.call_at(
@@ -103,7 +119,6 @@ class FuncsApi:
                 ),
             )
             proc.add_exit_callback(lambda _p, _e: self.sched.cancel_timer(handle))
-        return proc
 
     def _cancel_callee(self, callee: Process) -> None:
         if callee.alive:

@@ -34,6 +34,11 @@ class LoadedEntry:
     env_mt: Any
     method: str | None
 
+    @property
+    def entry_id(self) -> str:
+        """The entry's full ID."""
+        return str(self.entry.id)
+
 
 class EntryLoader:
     """Compiles entries on first use and caches them.
@@ -102,7 +107,7 @@ class EntryLoader:
                 )
             allowed[name.encode()] = module
         imports = {str(k): str(v) for k, v in (data.get("imports") or {}).items()}
-        chunkname = entry.source_file() or (f"{entry.file}[{entry.id.name}]" if entry.file else str(entry.id))
+        chunkname = entry.source_file() or f"{entry.file}[{entry.id.name}]"
         try:
             factory = self.vm.compile_entry(source, chunkname)
         except LuaLoadError as exc:
