@@ -30,7 +30,7 @@ def list_entries(app_dir: Path, kind: str | None, namespace: str | None) -> None
     width = max((len(str(e.id)) for e in rows), default=2)
     for entry in rows:
         note = "" if entry.kind in _supported() else "  (unsupported kind)"
-        click.echo(f"{str(entry.id):<{width}}  {entry.kind}{note}")
+        click.echo(f"{entry.id!s:<{width}}  {entry.kind}{note}")
     click.echo(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}")
 
 
