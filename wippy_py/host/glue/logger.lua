@@ -4,7 +4,8 @@ local py = ...
 local logger = {}
 local function level(name)
   return function(a, b, c)
-    if a == logger then a, b = b, c end
+    -- method form: the first argument is the (read-only proxy of the) module table
+    if type(a) == "table" then a, b = b, c end
     py.log(name, a, b)
   end
 end
