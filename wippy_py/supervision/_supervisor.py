@@ -50,6 +50,7 @@ class Supervisor:
             str(entry.id): Service(entry) for entry in registry.by_kind("process.service")
         }
         self._nursery: trio.Nursery | None = None
+        self._turns: dict[str, trio.Event] = {}
 
     # ----------------------------------------------------------------- boot
     def plan(self) -> list[Service]:
@@ -82,9 +83,15 @@ class Supervisor:
         """
         batch = self.plan()
         self._nursery = nursery
+        # trio starts tasks in a random order; a chain of "turn" events makes the
+        # services spawn in batch (sorted) order, so boot order is deterministic.
+        previous: trio.Event | None = None
         for svc in batch:
             svc.launched = True
-            nursery.start_soon(self._supervise, svc)
+            turn = trio.Event()
+            self._turns[svc.id] = turn
+            nursery.start_soon(self._take_turn, svc, previous, turn)
+            previous = turn
         for svc in batch:
             if svc.required:
                 await svc.settled.wait()
@@ -92,6 +99,19 @@ class Supervisor:
         if broken:
             names = ", ".join(f"{svc.id} ({svc.state})" for svc in broken)
             raise SupervisionError(f"required services did not start: {names}")
+
+    async def _take_turn(
+        self, svc: Service, previous: trio.Event | None, turn: trio.Event
+    ) -> None:
+        if previous is not None:
+            await previous.wait()
+        deps = [self.services[d] for d in (*svc.requires, *svc.after)]
+        if any(d.launched and not d.settled.is_set() for d in deps):
+            turn.set()  # it will wait for its dependencies: do not hold the others
+        try:
+            await self._supervise(svc)
+        finally:
+            turn.set()
 
     async def _supervise(self, svc: Service) -> None:
         with trio.CancelScope() as scope:
@@ -160,6 +180,9 @@ class Supervisor:
         # expire; the service is running as soon as the spawn succeeds, like Wippy.
         try:
             proc = self.processes.spawn(svc.process_id, svc.host, svc.args)
+            turn = self._turns.get(svc.id)
+            if turn is not None:
+                turn.set()
         except SpawnError as exc:
             return exc.error, 0.0
         svc.proc = proc
