@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from conftest import run_app, write_app  # type: ignore[import-not-found]
 
 
