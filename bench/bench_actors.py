@@ -18,8 +18,10 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import json
 import os
 import pstats
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -188,12 +190,26 @@ def bench_idle(root: Path, count: int) -> dict[str, float]:
     return out
 
 
+def bench_idle_fresh(count: int) -> dict[str, float]:
+    """:func:`bench_idle` in a fresh interpreter, so RSS is not blurred by earlier runs."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--idle", str(count)],
+        capture_output=True, text=True, check=True,
+    )
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller workloads")
     parser.add_argument("--profile", choices=["ring", "spawn"], help="cProfile one workload")
+    parser.add_argument("--idle", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args()
     root = _app_dir()
+    if args.idle:
+        print(json.dumps(bench_idle(root, args.idle)))
+        return
     hops = 50_000 if args.quick else 300_000
     spawns = 5_000 if args.quick else 50_000
     repeat = 1 if args.quick else 3
@@ -209,8 +225,8 @@ def main() -> None:
         return
     ring = bench_ring(root, 1000, hops, repeat)
     calls, total = bench_spawn(root, spawns, repeat)
-    idle = bench_idle(root, 10_000)
-    big = bench_idle(root, 10_000 if args.quick else 100_000)
+    idle = bench_idle_fresh(10_000)
+    big = bench_idle_fresh(10_000 if args.quick else 100_000)
     rows = [
         ("ring of 1,000 processes", f"{ring:,.0f} msg/s ({1e6 / ring:.2f} µs/msg)",
          ">= 500,000 msg/s"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._anchor import Anchor
 from ._channel import Channel, ChannelClosed, Waiter, park_select, try_select
 from ._model import Thread
 from ._scheduler import Scheduler
@@ -17,6 +18,9 @@ class ChannelApi:
     def __init__(self, scheduler: Scheduler) -> None:
         self.sched = scheduler
         self._wake = scheduler.wake  # one bound method shared by every channel
+        # Lua objects handed over inline (as call arguments, not through an op) that
+        # Python keeps must be anchored to the main Lua state (see _anchor.py).
+        self._anchor = Anchor(scheduler.vm)
         scheduler.register_op("chan.send", self._op_send)
         scheduler.register_op("chan.recv", self._op_receive)
         scheduler.register_op("chan.select", self._op_select)
@@ -29,12 +33,39 @@ class ChannelApi:
         """The callables the glue receives as ``py``."""
         return {
             "new": self.new_channel,
-            "bind": _bind,
-            "try_send": _try_send,
+            "bind": self._bind,
+            "try_send": self._try_send,
             "try_receive": Channel.try_receive,
             "close": Channel.close,
-            "try_select": _try_select,
+            "try_select": self._try_select,
         }
+
+    # Inline attempts (no yield).
+    def _bind(self, channel: Channel, lua_object: Any) -> None:
+        channel.lua = self._anchor(lua_object)
+
+    def _try_send(self, channel: Channel, value: Any) -> int:
+        try:
+            return _SENT if channel.try_send(self._anchor(value)) else _WOULD_BLOCK
+        except ChannelClosed:
+            return _CLOSED
+
+    def _try_select(
+        self, handles: Any, sends: Any, values: Any, count: int
+    ) -> tuple[Any, ...] | None:
+        anchor = self._anchor
+        cases = [
+            (handles[i], bool(sends[i]), anchor(values[i]) if sends[i] else None)
+            for i in range(1, count + 1)
+        ]
+        try:
+            fired = try_select(cases)
+        except ChannelClosed:
+            return (-1,)
+        if fired is None:
+            return None
+        index, value, ok = fired
+        return (index + 1, value, ok)
 
     # The ops: the inline attempt failed, so the thread parks.
     def _op_send(self, thread: Thread, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -71,27 +102,5 @@ class ChannelApi:
         return None
 
 
-def _bind(channel: Channel, lua_object: Any) -> None:
-    channel.lua = lua_object
-
-
-def _try_send(channel: Channel, value: Any) -> int:
-    try:
-        return _SENT if channel.try_send(value) else _WOULD_BLOCK
-    except ChannelClosed:
-        return _CLOSED
-
-
 def _cases(handles: Any, sends: Any, values: Any, count: int) -> list[tuple[Channel, bool, Any]]:
     return [(handles[i], bool(sends[i]), values[i]) for i in range(1, count + 1)]
-
-
-def _try_select(handles: Any, sends: Any, values: Any, count: int) -> tuple[Any, ...] | None:
-    try:
-        fired = try_select(_cases(handles, sends, values, count))
-    except ChannelClosed:
-        return (-1,)
-    if fired is None:
-        return None
-    index, value, ok = fired
-    return (index + 1, value, ok)

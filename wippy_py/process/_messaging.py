@@ -23,6 +23,8 @@ from ._names import NameRegistry
 from ._scheduler import Scheduler
 
 EVENTS_TOPIC = b"@pid/events"
+# Marks a payload to take from the Message only if a raw listen() channel needs it.
+_LAZY = object()
 
 
 def topic_problem(topic: Any) -> ErrorValue | None:
@@ -42,6 +44,7 @@ class Router:
         names: The name registry (destinations may be names).
         new_channel: Creates a channel woken through the scheduler.
         new_message: Builds a Lua Message object from (topic, from, data).
+        message_data: Returns the payload data of a Lua Message object.
     """
 
     def __init__(
@@ -50,12 +53,14 @@ class Router:
         names: NameRegistry,
         new_channel: Callable[[int], Channel],
         new_message: Callable[[bytes, bytes, Any], Any],
+        message_data: Callable[[Any], Any],
     ) -> None:
         self.sched = scheduler
         self.procs = scheduler.procs
         self.names = names
         self._new_channel = new_channel
         self._new_message = new_message
+        self._message_data = message_data
 
     # ------------------------------------------------------------ resolution
     def resolve(self, dest: Any) -> tuple[Process | None, ErrorValue | None]:
@@ -81,8 +86,8 @@ class Router:
         return None, None
 
     # ---------------------------------------------------------------- sending
-    def send(self, dest: Any, topic: Any, data: Any, message: Any) -> Any:
-        """``process.send`` (the glue built ``message``): ``true`` or ``(false, err)``."""
+    def send(self, dest: Any, topic: Any, data: Any) -> Any:
+        """``process.send``: ``true`` or ``(false, err)`` to Lua."""
         if type(topic) is not bytes or not topic or topic[0] == 64:
             return False, self._lua_error(topic_problem(topic))
         target = self.procs.get(dest) if type(dest) is bytes else None
@@ -92,16 +97,19 @@ class Router:
                 return False, self._lua_error(problem)
             if target is None:
                 return True  # a dead PID: dropped silently, like Erlang
-        # deliver(), inlined for the common case of a process reading its inbox.
+        current = self.sched.current
+        # Built by a kernel call, so the Message is bound to the main Lua state and
+        # may outlive the sender (process/_anchor.py).
+        message = self._new_message(topic, current.pid if current is not None else b"", data)
         if target.listeners is None and target.inbox is not None:
-            target.inbox.deliver(message)
+            target.inbox.deliver(message)  # deliver(), inlined for the common case
         else:
-            self.deliver(target, topic, data, message)
+            self.deliver(target, topic, _LAZY, message)
         return True
 
     def send_from_host(self, target: Process, topic: bytes, data: Any, sender: bytes) -> None:
         """Sends a message built here (host sends, ``with_message``)."""
-        self.deliver(target, topic, data, self._new_message(topic, sender, data))
+        self.deliver(target, topic, _LAZY, self._new_message(topic, sender, data))
 
     def _lua_error(self, problem: ErrorValue | None) -> Any:
         assert problem is not None
@@ -113,7 +121,8 @@ class Router:
         Args:
             target: The receiving process.
             topic: The topic (``@`` topics are internal: never the inbox).
-            data: The payload value (what a raw ``listen`` channel receives).
+            data: The payload value (what a raw ``listen`` channel receives), or
+                ``_LAZY`` to read it from ``message`` when needed.
             message: The Lua Message object (None for internal events).
         """
         listeners = target.listeners
@@ -121,7 +130,10 @@ class Router:
             sub = listeners.get(topic)
             if sub is not None:
                 channel, as_message = sub
-                channel.deliver(message if as_message else data)
+                if as_message:
+                    channel.deliver(message)
+                else:
+                    channel.deliver(self._message_data(message) if data is _LAZY else data)
                 return
         inbox = target.inbox
         if inbox is not None and topic[0] != 64:

@@ -46,7 +46,8 @@ class ProcessApi:
         self.channels = channels
         self.names = NameRegistry()
         kernel = self.vm.kernel
-        self.router = Router(scheduler, self.names, channels.new_channel, kernel.new_message)
+        self.router = Router(scheduler, self.names, channels.new_channel, kernel.new_message,
+                             kernel.message_data)
         self.lifecycle = Lifecycle(scheduler, self.router, self.names, clock.now_lua)
         scheduler.register_op("process.wait", self._op_wait)
         scheduler.register_op("process.dead", _op_dead)

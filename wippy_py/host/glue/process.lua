@@ -7,10 +7,10 @@ local py, K = ...
 local yield_op = K.yield_op
 local pack, copy, copy_all = K.pack_payload, K.copy, K.copy_all
 local raw_setmetatable, raw_error, raw_type, raw_pcall = setmetatable, error, type, pcall
-local raw_rawget, raw_pairs = rawget, pairs
+local raw_rawget, raw_pairs, raw_select = rawget, pairs, select
 local py_send, py_spawn = py.send, py.spawn
 
-local new_message, co_running = K.new_message, coroutine.running
+local co_running = coroutine.running
 
 local EXIT, LINK_DOWN, CANCEL = "pid.exit", "pid.link.down", "pid.cancel"
 
@@ -32,11 +32,22 @@ local process = {}
 process.pid = self_pid
 process.id = self_pid
 
--- The Message object is built here, in Lua, where it is cheapest; Python routes it
--- (a raw listen() subscription gets the data instead).
+-- Python builds the Message object: Lua objects that Python keeps must come from a
+-- kernel call (see process/_anchor.py), and it needs one anyway.
 function process.send(dest, topic, ...)
-  local data = pack(...)
-  return py_send(dest, topic, data, new_message(topic, self_pid(), data))
+  local data
+  if raw_select("#", ...) == 1 then
+    data = ...
+    local kind = raw_type(data)
+    if kind == "table" then
+      data = copy(data)
+    elseif kind == "function" or kind == "thread" or kind == "userdata" then
+      data = pack(data)  -- raises the "cannot send" error
+    end
+  else
+    data = pack(...)
+  end
+  return py_send(dest, topic, data)
 end
 
 local function spawn(mode)
