@@ -152,15 +152,22 @@ class Node:
         stopping = trio.Event()
         booted = trio.Event()
         failure: list[BaseException] = []
-        async with trio.open_nursery() as outer:
-            outer.start_soon(self._run_until_stopped, stopping, booted, failure)
-            try:
-                await booted.wait()
-                if not failure:
-                    task_status.started()
-                    await trio.sleep_forever()
-            finally:
-                stopping.set()
+        try:
+            async with trio.open_nursery() as outer:
+                outer.start_soon(self._run_until_stopped, stopping, booted, failure)
+                try:
+                    await booted.wait()
+                    if not failure:
+                        task_status.started()
+                        await trio.sleep_forever()
+                finally:
+                    stopping.set()
+        except BaseExceptionGroup as group:
+            # The cancellation (or Ctrl+C) that stopped the wait, alone in its group:
+            # raise it as it came, so callers can catch KeyboardInterrupt.
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
         if failure:
             raise failure[0]
 
