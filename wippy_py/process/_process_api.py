@@ -140,7 +140,9 @@ class ProcessApi:
         if name is not None:
             existing = self.procs_by_name(name)
             if existing is not None:
-                # spawn-or-signal: the name is taken, so the queued messages go there.
+                # spawn-or-signal: the name is taken, so no new process; the queued
+                # messages go to the existing one (and it is linked/monitored as asked).
+                self._watch(parent, existing, mode)
                 self._send_queued(existing, messages, parent)
                 return existing.pid, None
         child_context = parent.context if parent is not None else None
@@ -154,10 +156,7 @@ class ProcessApi:
                 problem = self.names.register(name, child)
                 if problem is not None:
                     raise SpawnError(problem)
-            if parent is not None and mode & MONITORED:
-                self.lifecycle.monitor(parent, child)
-            if parent is not None and mode & LINKED:
-                self.lifecycle.link(parent, child)
+            self._watch(parent, child, mode)
             self._send_queued(child, messages, parent)
 
         try:
@@ -168,6 +167,12 @@ class ProcessApi:
         except SpawnError as exc:
             return None, self._err(exc.error)
         return child.pid, None
+
+    def _watch(self, parent: Process | None, child: Process, mode: int) -> None:
+        if parent is not None and mode & MONITORED:
+            self.lifecycle.monitor(parent, child)
+        if parent is not None and mode & LINKED:
+            self.lifecycle.link(parent, child)
 
     def procs_by_name(self, name: bytes) -> Process | None:
         """The live process registered under ``name``, if any."""
