@@ -5,27 +5,34 @@ An instant is a :class:`Time`: integer nanoseconds since the Unix epoch plus a
 Years are proleptic Gregorian and unbounded; Go's zero time is year 1, January 1, UTC.
 Durations are integers of nanoseconds (:class:`Duration` wraps one for its methods).
 
+This module holds :class:`Time`, its constructors and the layout constants, and
+re-exports the rest of the public API from its parts: ``_gotime_calendar`` (calendar
+arithmetic), ``_gotime_zone`` (:class:`Location`, :data:`UTC`, :data:`LOCAL`),
+``_gotime_duration`` (:class:`Duration`), ``_gotime_layout`` (formatting with Go layouts)
+and ``_gotime_parse`` (parsing them, :class:`ParseError`).
+
 Nothing here reads the wall clock except :func:`now`, which takes an injectable clock so
 that durable workflows stay deterministic. Errors are ``ValueError`` with Go's messages.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from wippy_py.durations import HOUR, MINUTE, SECOND, format_duration, parse_duration
-from wippy_py.host._gotime_layout import (
+from wippy_py.durations import SECOND
+from wippy_py.host._gotime_calendar import (
+    DAY,
     LONG_DAYS,
     LONG_MONTHS,
-    Fields,
-    ParseError,
-    format_layout,
-    parse_layout,
+    ZERO_NS,
+    civil_from_days,
+    days_from_civil,
 )
+from wippy_py.host._gotime_duration import Duration, clamp_duration
+from wippy_py.host._gotime_layout import Fields, format_layout
+from wippy_py.host._gotime_parse import ParseError, parse_layout
+from wippy_py.host._gotime_zone import LOCAL, UTC, Location, fixed_zone, load_location
 
 __all__ = [
     "ANSIC", "APRIL", "AUGUST", "DATE_ONLY", "DATE_TIME", "DECEMBER", "FEBRUARY", "FRIDAY",
@@ -62,46 +69,6 @@ DATE_TIME = "2006-01-02 15:04:05"
 DATE_ONLY = "2006-01-02"
 TIME_ONLY = "15:04:05"
 
-_DAY = 86_400 * SECOND
-_MIN_DURATION, _MAX_DURATION = -(2**63), 2**63 - 1
-
-
-def _days_from_civil(year: int, month: int, day: int) -> int:
-    """Days since 1970-01-01 of a proleptic Gregorian date (month 1..12)."""
-    year -= month <= 2
-    era, yoe = divmod(year, 400)
-    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    return era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
-
-
-def _civil_from_days(days: int) -> tuple[int, int, int]:
-    era, doe = divmod(days + 719_468, 146_097)
-    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    month = mp + (3 if mp < 10 else -9)
-    return yoe + era * 400 + (month <= 2), month, doy - (153 * mp + 2) // 5 + 1
-
-
-_ZERO_NS = _days_from_civil(1, 1, 1) * _DAY
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone(timedelta(0)))
-_ZONE_RANGE = (_days_from_civil(1, 1, 2) * 86_400, _days_from_civil(9999, 12, 30) * 86_400)
-
-
-def _clamp_duration(ns: int) -> int:
-    return min(max(ns, _MIN_DURATION), _MAX_DURATION)
-
-
-def _tdivmod(a: int, b: int) -> tuple[int, int]:
-    """Division truncating toward zero, like Go's ``/`` and ``%`` on integers."""
-    q = -(-a // b) if a < 0 else a // b
-    return q, a - q * b
-
-
-def _float_units(ns: int, unit: int) -> float:
-    whole, rest = _tdivmod(ns, unit)
-    return whole + rest / unit
-
 
 def month_name(month: int) -> str:
     """Returns the English name of a month (1..12), like Go's ``Month.String``."""
@@ -111,146 +78,6 @@ def month_name(month: int) -> str:
 def weekday_name(weekday: int) -> str:
     """Returns the English name of a weekday (0 = Sunday), like Go's ``Weekday.String``."""
     return LONG_DAYS[weekday] if 0 <= weekday <= 6 else f"%!Weekday({weekday})"
-
-
-@dataclass(frozen=True)
-class Location:
-    """A time zone: a fixed offset east of UTC or an IANA zone.
-
-    Attributes:
-        name: the name Go reports (``"UTC"``, ``"Local"``, ``"America/New_York"``...).
-        offset: seconds east of UTC, used when ``zone`` is ``None``.
-        zone: the IANA rules, or ``None`` for a fixed zone.
-    """
-
-    name: str
-    offset: int = 0
-    zone: tzinfo | None = None
-
-    def lookup(self, unix_sec: int) -> tuple[str, int]:
-        """Returns the zone abbreviation and offset (seconds east) in effect at an instant."""
-        if self.zone is None:
-            return self.name, self.offset
-        sec = min(max(unix_sec, _ZONE_RANGE[0]), _ZONE_RANGE[1])
-        local = (_EPOCH + timedelta(seconds=sec)).astimezone(self.zone)
-        offset = local.utcoffset()
-        return local.tzname() or "", offset // timedelta(seconds=1) if offset else 0
-
-    def lookup_name(self, abbrev: str, unix_sec: int) -> int | None:
-        """Returns the offset of a zone abbreviation used around ``unix_sec``, if known."""
-        if self.zone is None:
-            return self.offset if abbrev == self.name else None
-        samples = (self.lookup(unix_sec + k * 30 * 86_400) for k in range(-6, 7))
-        offsets = [offset for name, offset in samples if name == abbrev]
-        for offset in offsets:
-            if self.lookup(unix_sec - offset)[0] == abbrev:
-                return offset
-        return offsets[0] if offsets else None
-
-    def __str__(self) -> str:
-        return self.name
-
-
-UTC = Location("UTC")
-
-
-def _local_location() -> Location:
-    tz = os.environ.get("TZ")
-    try:
-        if tz is None:
-            with open("/etc/localtime", "rb") as fh:
-                return Location("Local", zone=ZoneInfo.from_file(fh, key="localtime"))
-        if tz.lstrip(":") not in ("", "UTC"):
-            return Location("Local", zone=ZoneInfo(tz.lstrip(":")))
-    except (OSError, ValueError, ZoneInfoNotFoundError):
-        pass
-    return UTC
-
-
-LOCAL = _local_location()
-
-
-def load_location(name: str) -> Location:
-    """Returns the location with an IANA name, like Go's ``time.LoadLocation``.
-
-    ``""`` and ``"UTC"`` give :data:`UTC`, ``"Local"`` gives :data:`LOCAL`.
-
-    Raises:
-        ValueError: ``unknown time zone NAME`` (or an invalid name).
-    """
-    if name in ("", "UTC"):
-        return UTC
-    if name == "Local":
-        return LOCAL
-    if ".." in name or name.startswith("/") or "\\" in name:
-        raise ValueError("time: invalid location name")
-    try:
-        return Location(name, zone=ZoneInfo(name))
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"unknown time zone {name}") from None
-
-
-def fixed_zone(name: str, offset_seconds: int) -> Location:
-    """Returns a location that always uses ``name`` and ``offset_seconds`` east of UTC."""
-    return Location(name, offset_seconds)
-
-
-@dataclass(frozen=True, order=True)
-class Duration:
-    """An immutable span of nanoseconds with Go's ``time.Duration`` methods."""
-
-    ns: int
-
-    @classmethod
-    def parse(cls, text: str) -> Duration:
-        """Parses a Go duration string such as ``"1h30m"``; raises ``DurationError``."""
-        return cls(parse_duration(text))
-
-    def hours(self) -> float:
-        """Returns the duration as floating-point hours."""
-        return _float_units(self.ns, HOUR)
-
-    def minutes(self) -> float:
-        """Returns the duration as floating-point minutes."""
-        return _float_units(self.ns, MINUTE)
-
-    def seconds(self) -> float:
-        """Returns the duration as floating-point seconds."""
-        return _float_units(self.ns, SECOND)
-
-    def milliseconds(self) -> int:
-        """Returns the whole milliseconds, truncated toward zero."""
-        return _tdivmod(self.ns, 1_000_000)[0]
-
-    def microseconds(self) -> int:
-        """Returns the whole microseconds, truncated toward zero."""
-        return _tdivmod(self.ns, 1_000)[0]
-
-    def nanoseconds(self) -> int:
-        """Returns the duration in nanoseconds."""
-        return self.ns
-
-    def round(self, m: int) -> Duration:
-        """Rounds to the nearest multiple of ``m`` (halves away from zero; ``m <= 0``: as is)."""
-        if m <= 0:
-            return self
-        r = abs(_tdivmod(self.ns, m)[1])
-        step = -r if r + r < m else m - r
-        return Duration(_clamp_duration(self.ns + step if self.ns >= 0 else self.ns - step))
-
-    def truncate(self, m: int) -> Duration:
-        """Rounds toward zero to a multiple of ``m`` (``m <= 0``: unchanged)."""
-        return self if m <= 0 else Duration(self.ns - _tdivmod(self.ns, m)[1])
-
-    def abs(self) -> Duration:
-        """Returns the absolute value (the minimum duration saturates to the maximum)."""
-        return Duration(_clamp_duration(abs(self.ns)))
-
-    def __int__(self) -> int:
-        return self.ns
-
-    def __str__(self) -> str:
-        return format_duration(self.ns)
 
 
 def _field(name: str, doc: str) -> Callable[[Time], int]:
@@ -278,10 +105,10 @@ class Time:
     def fields(self) -> Fields:
         """Returns every calendar field of the instant in its location."""
         zone, offset = self.loc.lookup(self.ns // SECOND)
-        days, rest = divmod(self.ns + offset * SECOND, _DAY)
-        year, month, day = _civil_from_days(days)
+        days, rest = divmod(self.ns + offset * SECOND, DAY)
+        year, month, day = civil_from_days(days)
         secs, nsec = divmod(rest, SECOND)
-        yday = days - _days_from_civil(year, 1, 1) + 1
+        yday = days - days_from_civil(year, 1, 1) + 1
         return Fields(year, month, day, secs // 3600, secs // 60 % 60, secs % 60, nsec,
                       (days + 4) % 7, yday, zone, offset)  # fmt: skip
 
@@ -291,7 +118,7 @@ class Time:
 
     def sub(self, other: Time) -> int:
         """Returns ``self - other`` in nanoseconds, saturated to Go's Duration range."""
-        return _clamp_duration(self.ns - other.ns)
+        return clamp_duration(self.ns - other.ns)
 
     def add_date(self, years: int, months: int, days: int) -> Time:
         """Adds calendar years, months and days, normalising like :func:`date`."""
@@ -361,7 +188,7 @@ class Time:
 
     def iso_week(self) -> tuple[int, int]:
         """Returns the ISO 8601 (year, week number)."""
-        thursday = self.add((4 - (self.weekday() or 7)) * _DAY).fields()
+        thursday = self.add((4 - (self.weekday() or 7)) * DAY).fields()
         return thursday.year, (thursday.year_day - 1) // 7 + 1
 
     def zone(self) -> tuple[str, int]:
@@ -370,7 +197,7 @@ class Time:
 
     def is_zero(self) -> bool:
         """Reports whether this is Go's zero time, January 1, year 1, 00:00:00 UTC."""
-        return self.ns == _ZERO_NS
+        return self.ns == ZERO_NS
 
     def utc(self) -> Time:
         """Returns the same instant in UTC."""
@@ -392,13 +219,13 @@ class Time:
         """Rounds down to a multiple of ``d_ns`` since the zero time (``d_ns <= 0``: as is)."""
         if d_ns <= 0:
             return self
-        return Time(self.ns - (self.ns - _ZERO_NS) % d_ns, self.loc)
+        return Time(self.ns - (self.ns - ZERO_NS) % d_ns, self.loc)
 
     def round(self, d_ns: int) -> Time:
         """Rounds to the nearest multiple of ``d_ns`` since the zero time, halves up."""
         if d_ns <= 0:
             return self
-        r = (self.ns - _ZERO_NS) % d_ns
+        r = (self.ns - ZERO_NS) % d_ns
         return Time(self.ns - r if r + r < d_ns else self.ns + d_ns - r, self.loc)
 
     def __str__(self) -> str:
@@ -424,8 +251,8 @@ def date(
     so on. In a zone transition gap or overlap the offset is chosen the way Go does.
     """
     carry, month0 = divmod(month - 1, 12)
-    days = _days_from_civil(year + carry, month0 + 1, 1) + day - 1
-    local = days * _DAY + ((hour * 60 + minute) * 60 + sec) * SECOND + nsec
+    days = days_from_civil(year + carry, month0 + 1, 1) + day - 1
+    local = days * DAY + ((hour * 60 + minute) * 60 + sec) * SECOND + nsec
     local_sec = local // SECOND
     offset = loc.lookup(local_sec - loc.lookup(local_sec)[1])[1]
     return Time(local - offset * SECOND, loc)
@@ -443,7 +270,7 @@ def from_unix_nano(ns: int, loc: Location | None = None) -> Time:
 
 def zero_time() -> Time:
     """Returns Go's zero time, January 1, year 1, 00:00:00 UTC."""
-    return Time(_ZERO_NS, UTC)
+    return Time(ZERO_NS, UTC)
 
 
 def now(clock_ns: Callable[[], int] | None = None, loc: Location | None = None) -> Time:

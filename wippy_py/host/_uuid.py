@@ -4,9 +4,9 @@ Functions here work on plain Python values (see the host value model: ``str`` is
 Lua string, ``bytes`` a non-UTF-8 one) and either return the result or raise
 ``ValueError`` with a readable message; the Lua binder turns that into ``nil, err``.
 
-Accepted input forms for an id: standard (``8-4-4-4-12`` hex), simple (32 hex digits),
-braced (``{...}``) and ``urn:uuid:...``; hex digits and the ``urn:uuid:`` prefix are
-case-insensitive. Every id produced is lowercase.
+This module holds the generators (``v1``, ``v3``, ``v4``, ``v5``, ``v7``) and re-exports
+the parsing, inspection and formatting functions from :mod:`wippy_py.host._uuid_text`,
+which also lists the accepted input forms. Every id produced is lowercase.
 
 Generators take injectable sources (clock, randomness, monotonic state) so that durable
 workflows can make them deterministic. Without them they use the system clock,
@@ -17,11 +17,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+
+from wippy_py.host._uuid_text import (
+    GREGORIAN_OFFSET,
+    format_uuid,
+    lua_type,
+    parse,
+    require,
+    stamp,
+    validate,
+    variant,
+    version,
+)
 
 __all__ = [
     "NAMESPACES",
@@ -37,14 +47,6 @@ __all__ = [
     "variant",
     "version",
 ]
-
-_STD_RE = re.compile(
-    r"([0-9a-fA-F]{8})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{4})-([0-9a-fA-F]{12})"
-)
-_SIMPLE_RE = re.compile(r"[0-9a-fA-F]{32}")
-
-# 100-ns intervals between the Gregorian epoch (1582-10-15) and the Unix epoch.
-_GREGORIAN_OFFSET = 0x01B21DD213814000
 
 NAMESPACES: dict[str, bytes] = {
     "dns": bytes.fromhex("6ba7b8109dad11d180b400c04fd430c8"),
@@ -78,81 +80,11 @@ _node_lock = threading.Lock()
 _default_node: int | None = None
 
 
-def _lua_type(value: object) -> str:
-    if value is None:
-        return "nil"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str | bytes):
-        return "string"
-    if isinstance(value, list | dict):
-        return "table"
-    return type(value).__name__
-
-
-def _parse(value: object) -> bytes | None:
-    """Return the 16 raw bytes of ``value`` or None when it is not a UUID string."""
-    if not isinstance(value, str):
-        return None
-    s = value
-    if s[:9].lower() == "urn:uuid:":
-        s = s[9:]
-    elif s.startswith("{") and s.endswith("}"):
-        s = s[1:-1]
-    if len(s) == 36:
-        m = _STD_RE.fullmatch(s)
-        if m is None:
-            return None
-        s = "".join(m.groups())
-    elif _SIMPLE_RE.fullmatch(s) is None:
-        return None
-    return bytes.fromhex(s)
-
-
-def _require(value: object, what: str = "UUID") -> bytes:
-    if isinstance(value, bytes):
-        raise ValueError(f"invalid {what} format: not valid UTF-8")
-    if not isinstance(value, str):
-        raise ValueError(f"invalid {what}: expected string, got {_lua_type(value)}")
-    raw = _parse(value)
-    if raw is None:
-        shown = value if len(value) <= 64 else value[:61] + "..."
-        raise ValueError(f"invalid {what} format: {shown!r}")
-    return raw
-
-
-def _standard(raw: bytes) -> str:
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def _stamp(raw: bytes | bytearray, ver: int) -> str:
-    """Set the version nibble and the RFC 4122 variant bits, then format."""
-    b = bytearray(raw)
-    b[6] = (b[6] & 0x0F) | (ver << 4)
-    b[8] = (b[8] & 0x3F) | 0x80
-    return _standard(bytes(b))
-
-
 def _rand(rand_bytes: Callable[[int], bytes], n: int) -> bytes:
     data = rand_bytes(n)
     if not isinstance(data, bytes | bytearray) or len(data) != n:
         raise ValueError(f"random source returned invalid data (expected {n} bytes)")
     return bytes(data)
-
-
-def _variant(raw: bytes) -> str:
-    b = raw[8]
-    if b & 0xC0 == 0x80:
-        return "RFC4122"
-    if b & 0xE0 == 0xC0:
-        return "Microsoft"
-    if b & 0xE0 == 0xE0:
-        return "Future"
-    # 0xxx: reserved for NCS backward compatibility (google/uuid calls it "Reserved").
-    return "Reserved"
 
 
 def v1(
@@ -178,7 +110,7 @@ def v1(
         ValueError: If an injected value is out of range.
     """
     ns = time.time_ns() if now_ns is None else int(now_ns())
-    ts = ns // 100 + _GREGORIAN_OFFSET
+    ts = ns // 100 + GREGORIAN_OFFSET
     if not 0 <= ts < 1 << 60:
         raise ValueError("v1: timestamp out of range")
     if clock_seq is not None and not 0 <= clock_seq <= 0x3FFF:
@@ -199,7 +131,7 @@ def v1(
         + seq.to_bytes(2, "big")
         + node_id.to_bytes(6, "big")
     )
-    return _stamp(raw, 1)
+    return stamp(raw, 1)
 
 
 def _node_id(node: int | bytes | None) -> int:
@@ -227,7 +159,7 @@ def v4(rand_bytes: Callable[[int], bytes] = os.urandom) -> str:
     Returns:
         The lowercase standard-form UUID string.
     """
-    return _stamp(_rand(rand_bytes, 16), 4)
+    return stamp(_rand(rand_bytes, 16), 4)
 
 
 def v7(
@@ -269,7 +201,7 @@ def v7(
                 ms, counter = ms + 1, seed
         st.last, st.counter = ms, counter
     raw = ms.to_bytes(6, "big") + counter.to_bytes(2, "big") + rnd[2:]
-    return _stamp(raw, 7)
+    return stamp(raw, 7)
 
 
 def _name_bytes(name: object) -> bytes:
@@ -277,13 +209,13 @@ def _name_bytes(name: object) -> bytes:
         return name
     if isinstance(name, str):
         return name.encode("utf-8", "surrogateescape")
-    raise ValueError(f"invalid name: expected string, got {_lua_type(name)}")
+    raise ValueError(f"invalid name: expected string, got {lua_type(name)}")
 
 
 def _namespace(namespace: object) -> bytes:
     if isinstance(namespace, str) and namespace.lower() in NAMESPACES:
         return NAMESPACES[namespace.lower()]
-    return _require(namespace, "namespace UUID")
+    return require(namespace, "namespace UUID")
 
 
 def v3(namespace: str, name: str | bytes) -> str:
@@ -301,7 +233,7 @@ def v3(namespace: str, name: str | bytes) -> str:
         ValueError: If the namespace is not a UUID or the name is not a string.
     """
     ns, data = _namespace(namespace), _name_bytes(name)
-    return _stamp(hashlib.md5(ns + data, usedforsecurity=False).digest(), 3)
+    return stamp(hashlib.md5(ns + data, usedforsecurity=False).digest(), 3)
 
 
 def v5(namespace: str, name: str | bytes) -> str:
@@ -319,107 +251,4 @@ def v5(namespace: str, name: str | bytes) -> str:
         ValueError: If the namespace is not a UUID or the name is not a string.
     """
     ns, data = _namespace(namespace), _name_bytes(name)
-    return _stamp(hashlib.sha1(ns + data, usedforsecurity=False).digest()[:16], 5)
-
-
-def validate(value: object) -> bool:
-    """Tell whether ``value`` is a UUID string in an accepted form; never raises.
-
-    Args:
-        value: Any host value; non-strings give False.
-
-    Returns:
-        True for a well-formed UUID string.
-    """
-    return _parse(value) is not None
-
-
-def version(uuid: str) -> int:
-    """Return the version nibble of a UUID (0 for the nil UUID).
-
-    Args:
-        uuid: A UUID string in any accepted form.
-
-    Returns:
-        The version number (0-15).
-
-    Raises:
-        ValueError: If ``uuid`` is not a valid UUID string.
-    """
-    return _require(uuid)[6] >> 4
-
-
-def variant(uuid: str) -> str:
-    """Return the variant of a UUID.
-
-    Args:
-        uuid: A UUID string in any accepted form.
-
-    Returns:
-        ``"RFC4122"`` (bits ``10x``), ``"Microsoft"`` (``110``), ``"Future"`` (``111``)
-        or ``"Reserved"`` (``0xx``, NCS backward compatibility), as Go's google/uuid.
-
-    Raises:
-        ValueError: If ``uuid`` is not a valid UUID string.
-    """
-    return _variant(_require(uuid))
-
-
-def parse(uuid: str) -> dict[str, Any]:
-    """Decompose a UUID into its fields.
-
-    Args:
-        uuid: A UUID string in any accepted form.
-
-    Returns:
-        ``{"version": int, "variant": str}`` plus, for versions 1 and 7,
-        ``"timestamp"`` (Unix seconds as a float: milliseconds / 1000 for v7, from the
-        100-ns Gregorian-epoch count for v1) and, for version 1, ``"node"``
-        (``"aa:bb:cc:dd:ee:ff"``).
-
-    Raises:
-        ValueError: If ``uuid`` is not a valid UUID string.
-    """
-    raw = _require(uuid)
-    ver = raw[6] >> 4
-    out: dict[str, Any] = {"version": ver, "variant": _variant(raw)}
-    if ver == 1:
-        ts = (
-            ((raw[6] & 0x0F) << 56)
-            | (raw[7] << 48)
-            | (int.from_bytes(raw[4:6], "big") << 32)
-            | int.from_bytes(raw[0:4], "big")
-        )
-        out["timestamp"] = (ts - _GREGORIAN_OFFSET) / 10_000_000
-        out["node"] = ":".join(f"{x:02x}" for x in raw[10:16])
-    elif ver == 7:
-        out["timestamp"] = int.from_bytes(raw[:6], "big") / 1000
-    return out
-
-
-def format_uuid(uuid: str, fmt: str | None = "standard") -> str:
-    """Re-format a UUID (exported to Lua as ``uuid.format``).
-
-    Args:
-        uuid: A UUID string in any accepted form.
-        fmt: ``"standard"`` (default, also for None), ``"simple"`` (32 hex digits) or
-            ``"urn"`` (``urn:uuid:...``); case-insensitive.
-
-    Returns:
-        The lowercase UUID in the requested form.
-
-    Raises:
-        ValueError: If ``uuid`` is invalid or ``fmt`` is unknown.
-    """
-    raw = _require(uuid)
-    kind = "standard" if fmt is None else fmt
-    if not isinstance(kind, str):
-        raise ValueError(f"invalid format: expected string, got {_lua_type(kind)}")
-    kind = kind.lower()
-    if kind == "standard":
-        return _standard(raw)
-    if kind == "simple":
-        return raw.hex()
-    if kind == "urn":
-        return "urn:uuid:" + _standard(raw)
-    raise ValueError(f"unknown format {fmt!r} (expected 'standard', 'simple' or 'urn')")
+    return stamp(hashlib.sha1(ns + data, usedforsecurity=False).digest()[:16], 5)

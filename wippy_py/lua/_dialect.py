@@ -7,14 +7,17 @@ space. Newlines are never touched, so line numbers (and columns) in Lua error me
 tracebacks still point at the original source. Code that is plain Lua comes out
 byte-identical.
 
-The module is a small tokenizer plus a token-level recogniser for the places where an
-annotation can appear (function headers, ``local``/``global``/``for`` name lists, ``type``
-statements, ``as``/``::`` casts) and a recursive skipper for the type grammar.
+The module is a token-level recogniser for the places where an annotation can appear
+(function headers, ``local``/``global``/``for`` name lists, ``type`` statements,
+``as``/``::`` casts) and a recursive skipper for the type grammar. The tokenizer it runs
+on is :mod:`wippy_py.lua._dialect_lexer`.
 """
 
 from __future__ import annotations
 
 import re
+
+from ._dialect_lexer import Token, at_statement_start, ends_expression, tokenize
 
 __all__ = ["DialectError", "strip_types"]
 
@@ -31,92 +34,9 @@ class DialectError(ValueError):
         self.line = line
 
 
-_KEYWORDS = frozenset(
-    {
-        "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto",
-        "if", "in", "local", "nil", "not", "or", "repeat", "return", "then", "true",
-        "until", "while",
-    }
-)  # fmt: skip
-
-# One token per match. Whitespace and comments are matched (and then dropped) so that the
-# scanner never has to look at single characters in Python.
-_TOKEN_RE = re.compile(
-    r"""
-    (?P<ws>[ \t\r\n\f\v]+)
-  | (?P<comment>--(?:\[(?P<ceq>=*)\[[\s\S]*?\](?P=ceq)\]|\[=*\[[\s\S]*|[^\r\n]*))
-  | (?P<str>
-        "(?:[^"\\\r\n]|\\(?:z\s*|\r\n?|\n\r?|[\s\S]))*"
-      | '(?:[^'\\\r\n]|\\(?:z\s*|\r\n?|\n\r?|[\s\S]))*'
-      | \[(?P<seq>=*)\[[\s\S]*?\](?P=seq)\]
-      | \[=*\[[\s\S]*  # unfinished long string: let Lua report it
-    )
-  | (?P<num>
-        0[xX](?:[pP][+-]?|[0-9a-fA-F.])*
-      | (?:[0-9]|\.[0-9])(?:[eE][+-]?|[0-9.])*
-    )
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>\.\.\.|\.\.|::|->|<<|>>|//|==|~=|<=|>=|[-+*/%^\#&~|<>=(){}\[\];:,.?])
-  | (?P<bad>["'][^\r\n]*|[\s\S])
-    """,
-    re.VERBOSE,
-)
 _BLANK_RE = re.compile(r"[^\r\n]")
-
-# Token: (kind, text, start offset, end offset). Kinds: name, kw, str, num, op, bad, eof.
-_Token = tuple[str, str, int, int]
-
 _CLOSERS = {"(": ")", "{": "}", "[": "]"}
-_BLOCK_KEYWORDS = frozenset({"do", "then", "else", "end", "repeat", "break"})
 _ATTRIBS = frozenset({"const", "close"})
-_EXPR_END = frozenset({"nil", "true", "false", ")", "]", "}", "..."})
-
-
-def _tokenize(source: str) -> list[_Token]:
-    """Split Lua source into tokens, dropping whitespace and comments.
-
-    Args:
-        source: Lua source text.
-
-    Returns:
-        The tokens in order, terminated by an ``eof`` token.
-    """
-    tokens: list[_Token] = []
-    pos = 0
-    if source.startswith("#"):  # shebang line, skipped by Lua's file loader
-        nl = source.find("\n")
-        pos = len(source) if nl < 0 else nl
-    match = _TOKEN_RE.match
-    append = tokens.append
-    end = len(source)
-    while pos < end:
-        m = match(source, pos)
-        assert m is not None  # the "bad" alternative matches any character
-        kind = m.lastgroup or "bad"  # the outermost group, never "ceq"/"seq"
-        new = m.end()
-        if kind == "name":
-            text = m.group()
-            append(("kw" if text in _KEYWORDS else "name", text, pos, new))
-        elif kind != "ws" and kind != "comment":
-            append((kind, m.group(), pos, new))
-        pos = new
-    append(("eof", "", end, end))
-    return tokens
-
-
-def _ends_expression(tok: _Token | None) -> bool:
-    """Tell whether a token can be the last token of an expression."""
-    if tok is None:
-        return False
-    kind, text = tok[0], tok[1]
-    return kind in ("name", "str", "num") or (text in _EXPR_END and kind in ("kw", "op"))
-
-
-def _at_statement_start(tok: _Token | None) -> bool:
-    """Tell whether a token after ``tok`` must begin a new statement."""
-    if tok is None or _ends_expression(tok):
-        return True
-    return tok[1] in _BLOCK_KEYWORDS or tok[1] in (";", "::")
 
 
 class _Stripper:
@@ -124,10 +44,10 @@ class _Stripper:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.toks = _tokenize(source)
+        self.toks = tokenize(source)
         self.spans: list[tuple[int, int]] = []
         self.end = 0  # end offset of the last token consumed by the type skipper
-        self.prev: _Token | None = None  # last significant token that survives
+        self.prev: Token | None = None  # last significant token that survives
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -337,7 +257,7 @@ class _Stripper:
 
     def _is_type_statement(self, i: int) -> bool:
         toks = self.toks
-        if not _at_statement_start(self.prev):
+        if not at_statement_start(self.prev):
             return False
         if toks[i][1] == "export":
             if toks[i + 1][:2] != ("name", "type"):
@@ -347,10 +267,10 @@ class _Stripper:
 
     def _is_global_statement(self, i: int) -> bool:
         """Tell whether ``global`` at ``i`` starts a Lua 5.5 ``global`` declaration."""
-        return _at_statement_start(self.prev) and (self._is_name(i + 1) or self._op(i + 1) == "<")
+        return at_statement_start(self.prev) and (self._is_name(i + 1) or self._op(i + 1) == "<")
 
     def _is_as_cast(self, i: int) -> bool:
-        if not _ends_expression(self.prev) or not self._starts_type(i + 1):
+        if not ends_expression(self.prev) or not self._starts_type(i + 1):
             return False
         assert self.prev is not None
         nxt = self.toks[i + 1]
@@ -384,7 +304,7 @@ class _Stripper:
                 if self._is_name(i + 1) and self._op(i + 2) == "::":  # goto label
                     self.prev = toks[i + 2]
                     i += 3
-                elif _ends_expression(self.prev):
+                elif ends_expression(self.prev):
                     i = self._blank_type(toks[i][2], i + 1)
                 else:
                     self.prev = toks[i]
