@@ -10,11 +10,16 @@ OS processes or by the Temporal backend.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import trio
 
+from .backends.local import LocalEngine, journal_path
 from .durations import SECOND
+from .errors import EntryError
+from .host._catalog import MODULE_CLASSES, workflow_allowed
+from .journal import Journal
 from .lua import DEFAULT_INSTRUCTION_BUDGET, DEFAULT_MEMORY_LIMIT, LuaVM
 from .process import (
     ChannelApi,
@@ -28,7 +33,7 @@ from .process import (
     Spawner,
     StdLib,
 )
-from .registry import Lifecycle, Registry
+from .registry import Entry, Lifecycle, Registry
 from .supervision import SupervisionError, Supervisor
 
 IMPLICIT_TERMINAL = "wippy:terminal"
@@ -42,6 +47,9 @@ class Node:
         console: stdin/stdout of the terminal host (tests pass their own).
         memory_limit: Bytes the Lua runtime may allocate.
         instruction_budget: Instructions a process may run between two yields.
+        embedded: Run every ``temporal.worker`` on the embedded engine, whatever the
+            address of its client (``wippy-py run --embedded``).
+        synchronous: The journal's SQLite ``synchronous`` level (FULL by default).
     """
 
     def __init__(
@@ -51,12 +59,15 @@ class Node:
         console: Console | None = None,
         memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
         instruction_budget: int = DEFAULT_INSTRUCTION_BUDGET,
+        embedded: bool = False,
+        synchronous: str = "FULL",
     ) -> None:
         self.registry = registry
         self.vm = LuaVM(memory_limit=memory_limit, instruction_budget=instruction_budget)
         self.scheduler = Scheduler(self.vm)
         self.stdlib = StdLib(self.scheduler, console or Console(), self.is_terminal)
-        self.loader = EntryLoader(self.vm, registry, self.stdlib.modules, self._current_libs)
+        self.loader = EntryLoader(self.vm, registry, self.stdlib.modules, self._current_libs,
+                                  module_gate=check_workflow_modules)
         self.channels: ChannelApi = self.stdlib.channels
         self.funcs = FuncsApi(self.scheduler, self.loader, self.channels.new_channel)
         self.spawner = Spawner(self.scheduler, self.loader, self.host_kind)
@@ -65,6 +76,51 @@ class Node:
         )
         self.stdlib.build(self.funcs, {"process": self.processes.build_module()})
         self.supervisor = Supervisor(registry, self.processes)
+        for entry in registry.by_kind("workflow.lua"):
+            check_workflow_modules(entry, [str(m) for m in entry.data.get("modules") or []])
+        self.engines: list[LocalEngine] = []
+        # Workers that cannot run here, with the reason (a real Temporal address).
+        self.unavailable_workers: dict[str, str] = {}
+        self._setup_workflow_engines(embedded, synchronous)
+
+    def _setup_workflow_engines(self, embedded: bool, synchronous: str) -> None:
+        # One embedded engine per journal file; workers of clients that share a
+        # journal share the engine.
+        root = self.registry.root or Path(".")
+        by_journal: dict[Path, dict[str, str]] = {}
+        for worker in self.registry.by_kind("temporal.worker"):
+            client = self.registry.get(str(worker.data.get("client", "")))
+            client_data = client.data if client is not None else {}
+            address = str(client_data.get("address", ""))
+            if address != "embedded" and not embedded:
+                self.unavailable_workers[str(worker.id)] = (
+                    f"its client {client.id if client else '?'} has address {address!r}; this "
+                    "build runs workflows on the embedded engine only: set the client's "
+                    "address to 'embedded' or start the app with `wippy-py run --embedded`"
+                )
+                continue
+            path = journal_path(root, client_data).resolve()
+            by_journal.setdefault(path, {})[str(worker.id)] = str(worker.data.get("task_queue", ""))
+        for path, workers in by_journal.items():
+            engine = LocalEngine(
+                Journal(path, synchronous=synchronous), self.registry, self.loader,
+                self.processes, self.funcs, self.stdlib.time, self.channels, workers,
+            )
+            self.engines.append(engine)
+            for worker_id in workers:
+                self.spawner.add_provider(worker_id, engine)
+
+    def engine_of(self, worker: str) -> LocalEngine | None:
+        """The embedded engine serving ``worker`` (None when it runs nowhere)."""
+        return next((e for e in self.engines if e.serves(worker)), None)
+
+    async def _start_engines(self, nursery: trio.Nursery) -> None:
+        for engine in self.engines:
+            await nursery.start(engine.run)
+
+    def _stop_engines(self) -> None:
+        for engine in self.engines:
+            engine.stop()
 
     # ------------------------------------------------------------------ hosts
     def host_kind(self, host_id: str) -> str | None:
@@ -127,7 +183,9 @@ class Node:
         proc.add_exit_callback(lambda _p, _e: done.set())
         async with trio.open_nursery() as nursery:
             await nursery.start(self.scheduler.run)
+            await self._start_engines(nursery)
             await done.wait()
+            self._stop_engines()
             nursery.cancel_scope.cancel()
         assert proc.exit is not None
         return proc.exit
@@ -179,6 +237,7 @@ class Node:
         with trio.CancelScope(shield=True):
             async with trio.open_nursery() as runtime:
                 await runtime.start(self.scheduler.run)
+                await self._start_engines(runtime)
                 with trio.CancelScope() as boot:
                     runtime.start_soon(_cancel_when_set, stopping, boot)
                     try:
@@ -188,6 +247,7 @@ class Node:
                 booted.set()
                 await stopping.wait()
                 await self.supervisor.stop_all()
+                self._stop_engines()  # workflows stay running in their journal
                 await self._stop_processes()
                 runtime.cancel_scope.cancel()
 
@@ -214,6 +274,25 @@ class Node:
 
 
 REASON_SCHEDULER_SHUTDOWN = "scheduler shutdown"
+
+
+def check_workflow_modules(entry: Entry, modules: list[str]) -> None:
+    """The module gate: a workflow may list only deterministic or workflow modules.
+
+    Raises:
+        EntryError: naming the entry, its file and the refused module.
+    """
+    if entry.kind != "workflow.lua":
+        return
+    for name in modules:
+        if not workflow_allowed(name):
+            allowed = ", ".join(sorted(m for m in MODULE_CLASSES if workflow_allowed(m)))
+            reason = ("it is not deterministic" if name in MODULE_CLASSES
+                      else "it is not a known module")
+            raise EntryError(
+                f"{entry.file}:{entry.field_line('modules')}: workflow {entry.id} lists module "
+                f"{name!r}, which workflows may not use ({reason}); allowed: {allowed}"
+            )
 
 
 async def _cancel_when_set(event: trio.Event, scope: trio.CancelScope) -> None:

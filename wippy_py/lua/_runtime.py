@@ -100,6 +100,7 @@ class LuaVM:
         self.new_message: Callable[..., Any] = k.new_message
         self.message_data: Callable[..., Any] = k.message_data
         self.instantiate_library: Callable[..., Any] = k.instantiate_library
+        self._where = k.where
         self._is_error = k.is_error
         self._readonly = k.readonly
         self._wrap_host = k.wrap_host
@@ -187,6 +188,11 @@ class LuaVM:
     def new_thread(self, fn: LuaObject, args: tuple[Any, ...] = ()) -> LuaObject:
         """Creates a coroutine running a Lua function (``coroutine.spawn``)."""
         return self._new_thread(fn, *args)
+
+    def where(self) -> str:
+        """``file:line`` of the user code the running thread is at ("" if unknown)."""
+        where = self._where()
+        return where.decode(errors="replace") if isinstance(where, bytes) else ""
 
     def kill(self, thread: LuaObject) -> None:
         """Closes a suspended coroutine (its to-be-closed variables run)."""

@@ -310,11 +310,30 @@ local function finish(co, ok, first, ...)
   return 3
 end
 
+local stepping = nil  -- the coroutine K.step resumed last (for K.where)
+
 function K.step(box, ...)
   ticks = 0
   exceeded = false
   local co = box[1]
+  stepping = co
   return finish(co, co_resume(co, ...))
+end
+
+-- "file:line" of the innermost user frame of the thread being stepped (host glue
+-- and kernel frames are skipped); "" when there is none. Workflows journal it.
+local getinfo = debug.getinfo
+function K.where()
+  local co = stepping
+  if co == nil then return "" end
+  for level = 0, 40 do
+    local info = getinfo(co, level, "Sl")
+    if info == nil then return "" end
+    if info.source:byte(1) == 64 then  -- "@": a user chunk
+      return info.source:sub(2) .. ":" .. info.currentline
+    end
+  end
+  return ""
 end
 
 function K.kill(box)

@@ -71,7 +71,7 @@ class FuncsApi:
         """Starts ``target(*args)`` as a function process, or returns why it cannot."""
         loaded = self._by_target.get(target) if isinstance(target, bytes) else None
         if loaded is None:
-            checked = self._check_target(target)
+            checked = self.check_target(target)
             if isinstance(checked, ErrorValue):
                 return checked
             loaded = checked
@@ -85,7 +85,8 @@ class FuncsApi:
             self._arm_timeout(proc, options, target_id)
         return proc
 
-    def _check_target(self, target: Any) -> LoadedEntry | ErrorValue:
+    def check_target(self, target: Any) -> LoadedEntry | ErrorValue:
+        """Resolves a call target, or returns why it cannot be called."""
         target_id = as_text(target) if isinstance(target, bytes) else target
         if not isinstance(target_id, str) or not target_id:
             return ErrorValue("function ID must be a non-empty string", INVALID, False)
@@ -141,6 +142,10 @@ class FuncsApi:
     # ----------------------------------------------------------------- futures
     def _async(self, context: Any, options: Any, target: Any, *args: Any) -> tuple[Any, Any]:
         caller = self.sched.current
+        if caller is not None and caller.workflow is not None:
+            return caller.workflow.funcs_async(
+                context, options, target, args
+            )
         started = self.start(caller, context, options, target, args)
         if isinstance(started, ErrorValue):
             return None, self.vm.error(started)
@@ -161,7 +166,7 @@ class FuncsApi:
         if future.channel is not None:
             self._fill(future)
 
-    def _fill(self, future: Future) -> None:
+    def _fill(self, future: Any) -> None:
         channel = future.channel
         assert channel is not None
         if future.state == DONE:
@@ -170,14 +175,26 @@ class FuncsApi:
             channel.deliver(self.vm.new_payload(future.error))
         channel.close()
 
-    def _future_channel(self, future: Future) -> Channel:
+    def _future_channel(self, future: Any) -> Channel:
         if future.channel is None:
             future.channel = self._new_channel(1)
             if future.state != PENDING:
                 self._fill(future)
         return future.channel
 
-    def _future_cancel(self, future: Future) -> tuple[bool, Any]:
+    def complete_future(self, future: Any, ok: bool, outcome: Any) -> None:
+        """Settles a future created elsewhere (a workflow's activity) with a Lua value
+        (``ok``) or a Lua error, and fills its response channel if one was asked for."""
+        future.state, future.value, future.error = (
+            (DONE, outcome, None) if ok else (FAILED, None, outcome)
+        )
+        if future.channel is not None:
+            self._fill(future)
+
+    def _future_cancel(self, future: Any) -> tuple[bool, Any]:
+        proc = self.sched.current
+        if proc is not None and proc.workflow is not None:
+            return proc.workflow.future_cancel(future)
         if future.state != PENDING:
             return False, None
         future.state = CANCELLED
@@ -189,11 +206,11 @@ class FuncsApi:
         return True, None
 
 
-def _future_state(future: Future) -> int:
-    return future.state
+def _future_state(future: Any) -> int:
+    return int(future.state)
 
 
-def _future_result(future: Future) -> tuple[int, Any, Any]:
+def _future_result(future: Any) -> tuple[int, Any, Any]:
     return future.state, future.value, future.error
 
 

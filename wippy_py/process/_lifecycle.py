@@ -133,10 +133,17 @@ class Lifecycle:
         """Ends ``target`` with the error "process terminated"."""
         self.sched.fail(target, TERMINATED)
 
-    def cancel(self, target: Process, sender: bytes, reason: bytes) -> None:
-        """Delivers a CANCEL event (advisory: the target decides what to do)."""
-        event = self._pev_cancel(sender, reason, self.now_time())
+    def cancel(self, target: Process, sender: bytes, reason: bytes, at: Any = None) -> None:
+        """Delivers a CANCEL event (advisory: the target decides what to do).
+
+        ``at`` (a Lua Time) defaults to now; workflows pass the journaled time.
+        """
+        event = self._pev_cancel(sender, reason, at if at is not None else self.now_time())
         self.router.deliver_event(target, event)
+
+    def deliver_exit(self, watcher: Process, pid: bytes, at: Any, value: Any, error: Any) -> None:
+        """Delivers an EXIT event of ``pid`` (Lua value or error) to ``watcher``."""
+        self.router.deliver_event(watcher, self._pev_exit(pid, at, value, error))
 
     # --------------------------------------------------------------- exits
     def _on_exit(self, proc: Process, exit: Exit) -> None:

@@ -88,9 +88,28 @@ class EntryLoader:
         self._cache[entry_id] = loaded
         return loaded
 
-    def _compile(self, entry: Entry) -> LoadedEntry:
+    def load_version(self, entry_id: str, source: str | None) -> LoadedEntry:
+        """Compiles ``entry_id`` with an older ``source`` (the script a workflow run
+        started with); the entry's modules and imports are today's. ``None`` means
+        the current source.
+
+        Raises:
+            EntryError: the entry is missing or not a workflow.
+            LuaLoadError: the source does not compile.
+        """
+        current = self.load(entry_id, ("workflow.lua",))
+        if source is None or source == current.entry.data.get("source"):
+            return current
+        key = f"{entry_id}#{hash(source)}"
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._compile(current.entry, source)
+            self._cache[key] = cached
+        return cached
+
+    def _compile(self, entry: Entry, source_override: str | None = None) -> LoadedEntry:
         data = entry.data if isinstance(entry.data, dict) else {}
-        source = data.get("source")
+        source = source_override if source_override is not None else data.get("source")
         if not isinstance(source, str):
             raise EntryError(f"entry {entry.id}: 'source' must be Lua text")
         module_names = [str(m) for m in data.get("modules") or []]

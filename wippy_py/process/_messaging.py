@@ -98,6 +98,8 @@ class Router:
             if target is None:
                 return True  # a dead PID: dropped silently, like Erlang
         current = self.sched.current
+        if target.workflow is not None:  # a durable signal, journaled by the workflow
+            return target.workflow.receive(topic, data, current.pid if current else b"")
         # Built by a kernel call, so the Message is bound to the main Lua state and
         # may outlive the sender (process/_anchor.py).
         message = self._new_message(topic, current.pid if current is not None else b"", data)

@@ -86,11 +86,13 @@ class Process:
         "monitoring",
         "names",
         "on_exit",
+        "ops",
         "pending",
         "pid",
         "queued",
         "threads",
         "trap_links",
+        "workflow",
     )
 
     def __init__(self, pid: bytes, entry_id: str, host: str) -> None:
@@ -113,6 +115,10 @@ class Process:
         self.on_exit: list[ExitCallback] | None = None
         self.context: Any = None  # ctx values (a Python dict) inherited by children
         self.libs: dict[str, Any] | None = None  # library instances by entry ID
+        # A workflow's interceptor (see _hooks.WorkflowHooks) and its opcode table,
+        # which replaces the scheduler's for the workflow's yields; None for actors.
+        self.workflow: Any = None
+        self.ops: dict[bytes, Any] | None = None
 
     @property
     def pid_text(self) -> str:

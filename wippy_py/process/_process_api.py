@@ -51,6 +51,7 @@ class ProcessApi:
         self.lifecycle = Lifecycle(scheduler, self.router, self.names, clock.now_lua)
         scheduler.register_op("process.wait", self._op_wait)
         scheduler.register_op("process.dead", _op_dead)
+        scheduler.register_op("process.upgrade", self._op_upgrade)
 
     def build_module(self) -> Any:
         """Builds the ``process`` global table (and installs ``coroutine.spawn``)."""
@@ -64,7 +65,7 @@ class ProcessApi:
         """The callables the glue receives as ``py``."""
         return {
             "pid": self._pid,
-            "send": self.router.send,
+            "send": self._send,
             "spawn": self._spawn,
             "terminate": self._terminate,
             "cancel": self._cancel,
@@ -83,6 +84,12 @@ class ProcessApi:
             "reg_unregister": self._reg_unregister,
             "spawn_coroutine": self._spawn_coroutine,
         }
+
+    def _send(self, dest: Any, topic: Any, data: Any) -> Any:
+        current = self.sched.current
+        if current is not None and current.workflow is not None:
+            return current.workflow.send(dest, topic, data)
+        return self.router.send(dest, topic, data)
 
     # ------------------------------------------------------- host-side API
     def spawn(
@@ -134,9 +141,17 @@ class ProcessApi:
     # ------------------------------------------------------------ spawning
     def _spawn(
         self, entry: Any, host: Any, mode: int, context: Any, name: Any, messages: Any,
-        *args: Any,
+        options: Any, *args: Any,
     ) -> tuple[Any, Any]:
         parent = self.sched.current
+        if parent is not None and parent.workflow is not None:
+            return parent.workflow.spawn(
+                entry, host, mode, context, name, messages, options, args
+            )
+        provider = self.spawner.provider(as_text(host)) if type(host) is bytes else None
+        if provider is not None:
+            return self._spawn_workflow(provider, parent, entry, host, mode, context, name,
+                                        messages, options, args)
         if name is not None:
             existing = self.procs_by_name(name)
             if existing is not None:
@@ -166,6 +181,31 @@ class ProcessApi:
             )
         except SpawnError as exc:
             return None, self._err(exc.error)
+        return child.pid, None
+
+    def _spawn_workflow(
+        self, provider: Any, parent: Process | None, entry: Any, host: Any, mode: int,
+        context: Any, name: Any, messages: Any, options: Any, args: tuple[Any, ...],
+    ) -> tuple[Any, Any]:
+        # A workflow started by an actor: the provider journals it; the actor may link
+        # to or monitor the workflow's live process like any other.
+        merged = dict(parent.context or {}) if parent is not None and parent.context else {}
+        if context is not None:
+            values = self.vm.to_py(context)
+            if isinstance(values, dict):
+                merged.update(values)
+        try:
+            child = provider.start_from_lua(
+                as_text(entry), as_text(host), args, context=merged or None, name=name,
+                options=options, messages=messages,
+                sender=parent.pid if parent is not None else b"",
+            )
+        except SpawnError as exc:
+            return None, self._err(exc.error)
+        if child.alive:
+            self._watch(parent, child, mode)
+        elif parent is not None and mode & MONITORED:
+            self.lifecycle.monitor_dead(parent, child.pid)
         return child.pid, None
 
     def _watch(self, parent: Process | None, child: Process, mode: int) -> None:
@@ -200,29 +240,48 @@ class ProcessApi:
         target.add_exit_callback(resume)
         return None
 
+    def _op_upgrade(self, _thread: Thread, _args: tuple[Any, ...]) -> tuple[Any, ...]:
+        problem = ErrorValue(
+            "process.upgrade is only supported in workflows (continue-as-new)", INVALID, False
+        )
+        return (None, self._err(problem))
+
     def _spawn_coroutine(self, fn: Any, *args: Any) -> None:
         proc = self._caller("coroutine.spawn")
         self.sched.spawn_thread(proc, self.vm.new_thread(fn, args))
 
     # ------------------------------------------------------------- control
     def _terminate(self, dest: Any) -> tuple[Any, Any, bool]:
+        current = self.sched.current
+        if current is not None and current.workflow is not None:
+            return current.workflow.terminate(dest)
         target, err = self._target(dest)
         if err is not None:
             return False, err, False
-        if target is not None:
+        if target is not None and target.workflow is not None:
+            target.workflow.terminate_request()
+        elif target is not None:
             self.lifecycle.terminate(target)
         current = self.sched.current
         return True, None, current is not None and not current.alive
 
     def _cancel(self, dest: Any, reason: Any) -> tuple[Any, Any]:
+        current = self.sched.current
+        if current is not None and current.workflow is not None:
+            return current.workflow.cancel(dest, reason)
         target, err = self._target(dest)
         if err is not None:
             return False, err
-        if target is not None:
+        if target is not None and target.workflow is not None:
+            target.workflow.cancel_request(self._pid(), reason if reason is not None else b"")
+        elif target is not None:
             self.lifecycle.cancel(target, self._pid(), reason if reason is not None else b"")
         return True, None
 
     def _monitor(self, dest: Any) -> tuple[Any, Any]:
+        refused = self._refused_in_workflow("monitor")
+        if refused is not None:
+            return False, refused
         watcher = self._caller("monitor")
         target, err = self._target(dest)
         if err is not None:
@@ -234,6 +293,9 @@ class ProcessApi:
         return True, None
 
     def _unmonitor(self, dest: Any) -> tuple[Any, Any]:
+        refused = self._refused_in_workflow("unmonitor")
+        if refused is not None:
+            return False, refused
         watcher = self._caller("unmonitor")
         target, err = self._target(dest)
         if err is not None:
@@ -242,6 +304,9 @@ class ProcessApi:
         return True, None
 
     def _link(self, dest: Any) -> tuple[Any, Any]:
+        refused = self._refused_in_workflow("link")
+        if refused is not None:
+            return False, refused
         proc = self._caller("link")
         target, err = self._target(dest)
         if err is not None:
@@ -256,12 +321,21 @@ class ProcessApi:
         return True, None
 
     def _unlink(self, dest: Any) -> tuple[Any, Any]:
+        refused = self._refused_in_workflow("unlink")
+        if refused is not None:
+            return False, refused
         proc = self._caller("unlink")
         target, err = self._target(dest)
         if err is not None:
             return False, err
         self.lifecycle.unlink(proc, target.pid if target is not None else dest)
         return True, None
+
+    def _refused_in_workflow(self, what: str) -> Any:
+        current = self.sched.current
+        if current is not None and current.workflow is not None:
+            return current.workflow.refused(what)
+        return None
 
     def _get_trap_links(self) -> bool:
         return self._caller("get_options").trap_links

@@ -60,6 +60,16 @@ class Scheduler:
         """Registers the handler of an opcode yielded by Lua glue."""
         self._ops[name.encode()] = handler
 
+    def op_table(self, overrides: dict[str, OpHandler]) -> dict[bytes, OpHandler]:
+        """The opcode table with some handlers replaced (a workflow's ``Process.ops``)."""
+        table = dict(self._ops)
+        table.update({name.encode(): handler for name, handler in overrides.items()})
+        return table
+
+    def has_ready(self, proc: Process) -> bool:
+        """True while a thread of ``proc`` is ready to run (or running)."""
+        return self.current is proc or any(t.state == READY for t in proc.threads)
+
     # ---------------------------------------------------------------- processes
     def new_pid(self, host: str) -> bytes:
         """Allocates a PID on ``host``: ``{host|0x0000n}``."""
@@ -178,15 +188,19 @@ class Scheduler:
                 if not ready:
                     return
                 thread, values = ready.popleft()
-                if thread.state != READY or not thread.proc.alive:
+                proc = thread.proc
+                if thread.state != READY or not proc.alive:
                     continue
                 self._drive(thread, values)
+                if proc.workflow is not None:
+                    proc.workflow.settle()
         finally:
             self._dispatching = False
 
     def _drive(self, thread: Thread, values: tuple[Any, ...]) -> None:
         step = self._step
         proc = thread.proc
+        ops = self._ops if proc.ops is None else proc.ops
         self.current = proc
         try:
             result = step(thread.co, *values)
@@ -196,7 +210,7 @@ class Scheduler:
                     continue
                 status = result[0]
                 if status == 0:
-                    handler = self._ops.get(result[1])
+                    handler = ops.get(result[1])
                     if handler is None:
                         raise RuntimeError(f"unknown operation {result[1]!r}")
                     answer = handler(thread, result[2:])

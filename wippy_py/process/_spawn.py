@@ -40,6 +40,19 @@ class Spawner:
         self.sched = scheduler
         self.loader = loader
         self._host_kind = host_kind
+        self._providers: dict[str, Any] = {}
+
+    def add_provider(self, host: str, provider: Any) -> None:
+        """Routes spawns on ``host`` (a ``temporal.worker``) to a workflow provider.
+
+        The provider has ``start_from_lua(entry, host, args, *, context, name, options,
+        messages, sender) -> Process`` and raises :class:`SpawnError`.
+        """
+        self._providers[host] = provider
+
+    def provider(self, host: str) -> Any:
+        """The workflow provider of ``host``, or None for process hosts."""
+        return self._providers.get(host)
 
     def spawn(
         self,

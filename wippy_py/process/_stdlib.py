@@ -24,6 +24,7 @@ from ._funcs import FuncsApi
 from ._model import Thread
 from ._scheduler import Scheduler
 from ._time_api import TimeApi
+from ._workflow_api import WorkflowApi
 
 lua_log = logging.getLogger("wippy_py.lua")
 
@@ -113,7 +114,10 @@ class StdLib:
         self.modules.update(
             {
                 "json": json_module(vm),
-                "uuid": uuid_module(vm),
+                "uuid": uuid_module(vm, self._recorded_uuids()),
+                "workflow": vm.build_module(
+                    "workflow", glue("workflow"), WorkflowApi(self.sched).functions()
+                ),
                 "funcs": vm.build_module("funcs", glue("funcs"), funcs.functions()),
                 "io": vm.build_module("io", glue("io"), self._io_functions()),
                 "logger": vm.build_module("logger", glue("logger"), {"log": self._log}),
@@ -125,13 +129,44 @@ class StdLib:
         base = {
             "channel": channel,
             "payload": kernel.readonly(b"payload", kernel.payload_module),
-            "os": kernel.readonly(b"os", kernel.safe_os),
-            "math": kernel.readonly(b"math", vm.eval_trusted("math")),
+            "os": kernel.readonly(b"os", vm.eval_trusted(_OS)(self.time.unix_seconds)),
+            "math": kernel.readonly(b"math", vm.eval_trusted(_MATH)(self._random)),
             "print": vm.eval_trusted(_PRINT)(self._print),
             **extra_globals,
         }
         vm.seal(base)
         return self.modules
+
+    # ------------------------------------------------- workflow side effects
+    def _recorded_uuids(self) -> dict[str, Callable[..., Any]]:
+        # v1/v4/v7 are side effects: inside a workflow the value is journaled once and
+        # served from the journal on replay.
+        conv = self.vm.convert
+
+        def recorded(version: str, generate: Callable[[], str]) -> Callable[[], Any]:
+            plain_generate = fallible(conv, generate)
+
+            def generate_uuid() -> Any:
+                proc = self.sched.current
+                if proc is not None and proc.workflow is not None:
+                    return proc.workflow.record("uuid", version, generate).encode(), None
+                return plain_generate()
+
+            return generate_uuid
+
+        return {
+            "v1": recorded("v1", _uuid.v1),
+            "v4": recorded("v4", _uuid.v4),
+            "v7": recorded("v7", _uuid.v7),
+        }
+
+    def _random(self, low: Any, high: Any) -> tuple[bool, Any]:
+        # math.random: (True, value) from a workflow's deterministic generator, or
+        # (False, nil) to let Lua's own generator answer.
+        proc = self.sched.current
+        if proc is not None and proc.workflow is not None:
+            return True, proc.workflow.random(low, high)
+        return False, None
 
     # ---------------------------------------------------------------- io
     def _io_functions(self) -> dict[str, Any]:
@@ -197,6 +232,30 @@ class StdLib:
 
         return {"get": get, "all": all_values}
 
+
+# os: time()/date() without a time argument read the runtime's clock (virtual under
+# --clock virtual, the journaled workflow clock inside workflows).
+_OS = """function(unix_now)
+  local os_time, os_date = os.time, os.date
+  return {
+    time = function(t) if t == nil then return unix_now() end return os_time(t) end,
+    date = function(fmt, t) return os_date(fmt, t or unix_now()) end,
+    clock = os.clock, difftime = os.difftime,
+  }
+end"""
+
+# math: a copy of the library whose random() asks the host first (workflows).
+_MATH = """function(host_random)
+  local m = {}
+  for k, v in pairs(math) do m[k] = v end
+  local raw_random = math.random
+  m.random = function(...)
+    local mine, value = host_random(...)
+    if mine then return value end
+    return raw_random(...)
+  end
+  return m
+end"""
 
 # print() formats with Lua's own tostring, then hands one line to Python.
 _PRINT = """function(write)

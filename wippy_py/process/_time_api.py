@@ -117,6 +117,24 @@ class TimeApi:
         """The current time in the local zone."""
         return gt.Time(self.now_ns(), gt.LOCAL)
 
+    def _lua_now(self) -> gt.Time:
+        # time.now() in a workflow reads the workflow clock: a journaled side effect.
+        proc = self.sched.current
+        if proc is not None and proc.workflow is not None:
+            return gt.Time(proc.workflow.record("now", "", self.now_ns), gt.LOCAL)
+        return gt.Time(self.now_ns(), gt.LOCAL)
+
+    def unix_seconds(self) -> int:
+        """``os.time()``: whole seconds on the (maybe virtual, maybe workflow) clock."""
+        proc = self.sched.current
+        if proc is not None and proc.workflow is not None:
+            return int(proc.workflow.record("now", "", self.now_ns)) // 1_000_000_000
+        return self.now_ns() // 1_000_000_000
+
+    def lua_time(self, ns: int) -> Any:
+        """A Lua Time object for ``ns`` nanoseconds since the epoch (local zone)."""
+        return self._wrap_time(gt.Time(ns, gt.LOCAL))
+
     def now_lua(self) -> Any:
         """The current time as a Lua Time object (for event ``at`` fields)."""
         return self._wrap_time(self.now())
@@ -130,7 +148,8 @@ class TimeApi:
         constants.update({name: i for i, name in enumerate(_WEEKDAYS)})
         return {
             "constants": self.vm.to_lua(constants),
-            "now": self.now,
+            "now": self._lua_now,
+            "unix_now": self.unix_seconds,
             "parse_duration": self._parse_duration,
             "after": self._after,
             "timer_new": self._timer_new,
@@ -200,11 +219,17 @@ class TimeApi:
         return proc
 
     def _after(self, ns: int) -> Channel:
+        proc = self.sched.current
+        if proc is not None and proc.workflow is not None:
+            return proc.workflow.after(ns)
         timer = _Timer(self._owner(), self.channels.new_channel(1), 0)
         self._arm(timer, ns)
         return timer.channel
 
-    def _timer_new(self, ns: int, repeat: bool) -> _Timer:
+    def _timer_new(self, ns: int, repeat: bool) -> Any:
+        proc = self.sched.current
+        if proc is not None and proc.workflow is not None:
+            return proc.workflow.timer_new(ns, repeat)
         timer = _Timer(self._owner(), self.channels.new_channel(1), ns if repeat else 0)
         self._arm(timer, ns)
         return timer
@@ -230,7 +255,10 @@ class TimeApi:
         timer.handle = None
         self.sched.release_pending(proc)
 
-    def _timer_stop(self, timer: _Timer) -> bool:
+    def _timer_stop(self, timer: Any) -> bool:
+        proc = self.sched.current
+        if proc is not None and proc.workflow is not None:
+            return bool(proc.workflow.timer_stop(timer))
         if not isinstance(timer, _Timer):
             raise ValueError("expected a timer")
         if timer.handle is None:
@@ -241,16 +269,20 @@ class TimeApi:
         self.sched.release_pending(timer.proc)
         return True
 
-    def _timer_reset(self, timer: _Timer, ns: int) -> bool:
+    def _timer_reset(self, timer: Any, ns: int) -> bool:
+        proc = self.sched.current
+        if proc is not None and proc.workflow is not None:
+            return bool(proc.workflow.timer_reset(timer, ns))
         active = self._timer_stop(timer)
         self._arm(timer, ns)
         return active
 
 
 def _timer_channel(timer: Any) -> Channel:
-    if not isinstance(timer, _Timer):
+    channel = getattr(timer, "channel", None)  # an actor's _Timer or a workflow's timer
+    if not isinstance(channel, Channel):
         raise ValueError("expected a timer")
-    return timer.channel
+    return channel
 
 
 def _date(

@@ -52,7 +52,7 @@ end
 
 local function spawn(mode)
   return function(id, host, ...)
-    return py_spawn(id, host, mode, nil, nil, nil, copy_all(...))
+    return py_spawn(id, host, mode, nil, nil, nil, nil, copy_all(...))
   end
 end
 process.spawn = spawn(0)
@@ -61,9 +61,15 @@ process.spawn_linked = spawn(2)
 process.spawn_linked_monitored = spawn(3)
 
 function process.exec(id, host, ...)
-  local pid, err = py_spawn(id, host, 0, nil, nil, nil, copy_all(...))
+  local pid, err = py_spawn(id, host, 0, nil, nil, nil, nil, copy_all(...))
   if pid == nil then return nil, err end
   return yield_op("process.wait", pid)
+end
+
+-- Continue-as-new: only workflows may upgrade (the current run ends and a new run
+-- of `id` (default: the same entry) starts with the given input).
+function process.upgrade(id, ...)
+  return yield_op("process.upgrade", id, copy_all(...))
 end
 
 -- A call that may end the calling process (terminating itself or a linked peer)
@@ -193,7 +199,7 @@ end
 local function spawn_with(mode)
   return function(s, id, host, ...)
     check(s)
-    return py_spawn(id, host, mode, s["\0c"], s["\0n"], s["\0m"], copy_all(...))
+    return py_spawn(id, host, mode, s["\0c"], s["\0n"], s["\0m"], s["\0o"], copy_all(...))
   end
 end
 SP.spawn = spawn_with(0)

@@ -1,0 +1,277 @@
+"""One workflow run: the interceptor behind a workflow process (``Process.workflow``).
+
+Every call the Lua code makes that touches the outside world becomes a *command*: it
+is checked against the history while replaying (and its recorded outcome used), or
+journaled and performed while live. Outcomes arrive as *events* (activity results,
+timer firings, signals, child exits, cancellation) that are journaled and delivered
+one at a time, only while the run is idle — so a replay that feeds the same events
+at the same idle points re-creates the same run (see ``wippy_py.workflow._replay``).
+External effects (activities, sends to actors) start only once the journal holds
+their command durably.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ...durations import format_duration
+from ...errors import INVALID, ErrorValue, NondeterminismError
+from ...journal import Record, RunRow
+from ...lua import as_text
+from ...workflow import LuaRandom, Replay, args_hash
+from ._commands import CommandsMixin
+from ._ops import Pending
+from ._values import error_from_record, from_data
+
+if TYPE_CHECKING:
+    from ...process import Process
+    from ._engine import LocalEngine
+
+COMMAND, EVENT = "command", "event"
+
+
+class Diverged(Exception):
+    """Raised into Lua to stop a run whose code no longer matches its journal."""
+
+
+class Event:
+    """A live event waiting for the run to be idle."""
+
+    __slots__ = ("at", "error", "inbox_id", "kind", "ref", "target", "value")
+
+    def __init__(
+        self, kind: str, ref: int | None = None, target: str = "", value: Any = None,
+        error: dict[str, Any] | None = None, inbox_id: str = "", at: float = 0.0,
+    ) -> None:
+        self.kind = kind
+        self.ref = ref
+        self.target = target
+        self.value = value
+        self.error = error
+        self.inbox_id = inbox_id
+        self.at = at
+
+
+class WorkflowRun(CommandsMixin):
+    """The live state of one run of a workflow.
+
+    Args:
+        engine: The embedded engine that owns the run.
+        row: The run's status row.
+        history: Its recorded history (empty for a new run).
+        verify_only: Replay the history and stop (``workflow replay``): nothing is
+            executed or journaled.
+    """
+
+    def __init__(
+        self, engine: LocalEngine, row: RunRow, history: list[Record], *,
+        verify_only: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.row = row
+        self.workflow_id = row.workflow_id
+        self.run_id = row.run_id
+        self.sched = engine.sched
+        self.vm = engine.vm
+        self.proc: Process = None  # type: ignore[assignment]  # set by the engine
+        self.pid = b""
+        self.seq = 0
+        self.replay: Replay | None = Replay(row.workflow_id, row.run_id, history) \
+            if history or verify_only else None
+        self.verify_only = verify_only
+        self.pending: dict[int, Pending] = {}
+        self.children: dict[bytes, Any] = {}
+        self.queue: deque[Event] = deque()
+        self.backlog: list[Event] = []  # inbox items found at resume, queued once live
+        self.rng = LuaRandom(row.run_id)
+        self.failure: ErrorValue | None = None
+        self.outcome: str | None = None  # "terminated", "continued" when not a plain exit
+        self.stopping = False
+        self._settling = False
+
+    # ------------------------------------------------------------- state
+    @property
+    def is_live(self) -> bool:
+        """True once the history is replayed (commands now run for real)."""
+        return self.replay is None
+
+    def lua_value(self, data: Any) -> Any:
+        """A journaled value as a Lua value."""
+        return self.vm.to_lua(from_data(data))
+
+    def lua_error(self, record: dict[str, Any] | None) -> Any:
+        """A journaled error as a Lua error object."""
+        assert record is not None
+        return self.vm.error(error_from_record(record))
+
+    def to_data(self, value: Any, what: str) -> Any:
+        """Converts a Lua value to journal data; a function or the like is an Invalid
+        error raised into Lua, naming ``what``."""
+        from ._values import to_data
+
+        try:
+            return to_data(self.vm.to_py(value))
+        except ValueError as exc:
+            raise ValueError(f"{what}: {exc} (workflow values must be plain data)") from exc
+
+    def invalid(self, message: str) -> Any:
+        """A Lua ``Invalid`` error object."""
+        return self.vm.error(ErrorValue(message, INVALID, False))
+
+    # ---------------------------------------------------------- commands
+    def issue(
+        self, kind: str, target: str, args: Any = None,
+        produce: Callable[[], Any] | None = None,
+    ) -> tuple[int, Record | None, Any]:
+        """Issues a command.
+
+        Returns:
+            ``(seq, record, value)``: the recorded command and its value while
+            replaying; ``record`` None while live, when the command was journaled
+            with ``value = produce()``.
+
+        Raises:
+            Diverged: the history holds something else here (the run has failed).
+        """
+        digest = args_hash(args) if args is not None else ""
+        location = self.vm.where()
+        if self.replay is not None:
+            try:
+                record = self.replay.match(kind, target, digest, location)
+            except NondeterminismError as exc:
+                self.diverge(str(exc))
+                raise Diverged(str(exc)) from None
+            if record is not None:
+                self.seq = record.seq + 1
+                return record.seq, record, record.value
+            self.go_live()
+        value = produce() if produce is not None else None
+        seq = self.seq
+        self.seq += 1
+        self.engine.append(self, Record(seq, COMMAND, kind, target, digest, value, None, None,
+                                        location, self.engine.now_wall()))
+        return seq, None, value
+
+    def record(self, kind: str, target: str, produce: Callable[[], Any]) -> Any:
+        """A side effect: produced and journaled live, read from the journal on replay."""
+        return self.issue(kind, target, None, produce)[2]
+
+    def random(self, low: Any, high: Any) -> Any:
+        """``math.random`` from the run's own generator (same numbers on replay)."""
+        return self.rng.draw(low, high)
+
+    # ------------------------------------------------------------ events
+    def enqueue(self, event: Event) -> None:
+        """Queues a live event; it is delivered as soon as the run is idle."""
+        if self.proc is None or not self.proc.alive:
+            return
+        if not self.is_live:
+            self.backlog.append(event)
+            return
+        self.queue.append(event)
+        self.settle()
+
+    def settle(self) -> None:
+        """Delivers recorded (replay) or queued (live) events while the run is idle."""
+        if self._settling:
+            return
+        self._settling = True
+        try:
+            self._settle()
+        finally:
+            self._settling = False
+
+    def _settle(self) -> None:
+        proc = self.proc
+        while proc.alive and not self.sched.has_ready(proc):
+            if self.replay is not None:
+                try:
+                    record = self.replay.next_event()
+                except NondeterminismError as exc:
+                    self.diverge(str(exc))
+                    return
+                if record is None:
+                    self.go_live()
+                    continue
+                self.seq = record.seq + 1
+                self._deliver(record)
+                continue
+            if not self.queue:
+                return
+            event = self.queue.popleft()
+            record = Record(self.seq, EVENT, event.kind, event.target, "", event.value,
+                            event.error, event.ref, "", event.at or self.engine.now_wall())
+            self.seq += 1
+            self.engine.append(self, record, consumed=event.inbox_id)
+            self._deliver(record)
+
+    def _deliver(self, record: Record) -> None:
+        kind = record.kind
+        if kind == "signal":
+            message = record.value or {}
+            self.engine.processes.router.send_from_host(
+                self.proc, record.target.encode(), self.lua_value(message.get("data")),
+                str(message.get("from", "")).encode(),
+            )
+        elif kind == "cancel":
+            message = record.value or {}
+            self.engine.lifecycle.cancel(
+                self.proc, str(message.get("from", "")).encode(),
+                str(message.get("reason", "")).encode(),
+                self.engine.time.lua_time(round(record.at * 1e9)),
+            )
+        elif record.ref is not None:
+            op = self.pending.get(record.ref)
+            if op is not None and op.complete(self, record):
+                self.pending.pop(record.ref, None)
+
+    def go_live(self) -> None:
+        """The history is exhausted: start what is still pending, then run for real."""
+        if self.replay is None:
+            return
+        self.replay = None
+        if self.verify_only:
+            self.engine.verified(self)
+            return
+        for op in list(self.pending.values()):
+            op.go_live(self)
+        self.queue.extend(self.backlog)
+        self.backlog = []
+
+    def fire_timer(self, op: Any) -> None:
+        """A live timer reached its due time."""
+        self.enqueue(Event("fired", ref=op.seq, value=op.due))
+
+    def child_exited(self, op: Any, value: Any, error: dict[str, Any] | None) -> None:
+        """A child workflow of this run finished."""
+        self.enqueue(Event("child_exit", ref=op.seq, target=op.child_id, value=value,
+                           error=error))
+
+    # ----------------------------------------------------------- failure
+    def diverge(self, message: str) -> None:
+        """Fails the run: its code no longer matches its journal."""
+        if self.failure is None:
+            self.failure = ErrorValue(message, "Internal", False)
+            self.sched.fail(self.proc, self.failure)
+
+    def where_text(self) -> str:
+        """The Lua location of the current call (for messages)."""
+        return self.vm.where()
+
+    def describe(self) -> str:
+        """``workflow ID (run R, entry E)`` for log lines."""
+        return f"workflow {self.workflow_id} (run {self.run_id}, {self.row.entry})"
+
+    def ids(self) -> tuple[str, str]:
+        """(workflow ID, run ID)."""
+        return self.workflow_id, self.run_id
+
+    def text(self, value: Any) -> str:
+        """Lua text as a Python str."""
+        return as_text(value) if isinstance(value, bytes) else str(value)
+
+    def duration_text(self, ns: int) -> str:
+        """A duration as Go text (the target of timer commands)."""
+        return format_duration(ns)
