@@ -160,7 +160,7 @@ class StdLib:
             "v7": recorded("v7", _uuid.v7),
         }
 
-    def _random(self, low: Any, high: Any) -> tuple[bool, Any]:
+    def _random(self, low: Any = None, high: Any = None) -> tuple[bool, Any]:
         # math.random: (True, value) from a workflow's deterministic generator, or
         # (False, nil) to let Lua's own generator answer.
         proc = self.sched.current
