@@ -33,6 +33,7 @@ from ...journal import (
 from ...process import Exit, Process, SpawnError
 from ...workflow import OptionsError, StartOptions
 from ._activities import ActivityRunner
+from ._admin import new_run_row
 from ._lifecycle import EngineLifecycle
 from ._run import Event, WorkflowRun
 from ._values import error_record, split_pid, to_data, workflow_pid
@@ -211,14 +212,8 @@ class LocalEngine(EngineLifecycle):
         context: dict[str, Any] | None, parent: tuple[str, int] | None = None,
     ) -> RunRow:
         """The status row of a new run (the script is stored once, by hash)."""
-        source = self.registry.require(entry, "workflow.lua").data.get("source") or ""
-        return RunRow(
-            run_id=uuid.uuid4().hex, workflow_id=workflow_id or uuid.uuid4().hex,
-            entry=entry, worker=worker, status=RUNNING, input=data,
-            script_hash=self.journal.put_script(str(source)),
-            parent_run=parent[0] if parent else "", parent_seq=parent[1] if parent else None,
-            context=context, created_at=self.now_wall(), updated_at=self.now_wall(),
-        )
+        return new_run_row(self.journal, self.registry, entry, worker, data, workflow_id,
+                           context, self.now_wall(), parent)
 
     def resume(self, row: RunRow, history: list[Record], *, new: bool = False,
                verify_only: bool = False, source: str | None = None) -> WorkflowRun:
