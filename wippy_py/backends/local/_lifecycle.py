@@ -88,8 +88,9 @@ class EngineLifecycle:
                          {"from": item.sender,
                           "reason": (item.payload or {}).get("reason", "")
                           if isinstance(item.payload, dict) else ""})
-                run.backlog.append(Event(kind, target=item.topic, value=value,
-                                         inbox_id=item.id))
+                # Queued for delivery once the history is replayed (at once for a run
+                # that has none yet, e.g. one the CLI started while the app was down).
+                run.enqueue(Event(kind, target=item.topic, value=value, inbox_id=item.id))
             count += 1
         for items_left in pending.values():  # signals to runs that are not running
             for item in items_left:

@@ -121,6 +121,12 @@ class WorkflowRun(CommandsMixin):
         return self.vm.error(ErrorValue(message, INVALID, False))
 
     # ---------------------------------------------------------- commands
+    def op_table(self) -> dict[str, Any]:
+        """The yielded operations. A divergence found while handling one has already
+        failed the run (:meth:`diverge`); it must not reach the dispatcher, which would
+        stop every process of the node."""
+        return {name: _guarded(handler) for name, handler in super().op_table().items()}
+
     def issue(
         self, kind: str, target: str, args: Any = None,
         produce: Callable[[], Any] | None = None,
@@ -275,3 +281,13 @@ class WorkflowRun(CommandsMixin):
     def duration_text(self, ns: int) -> str:
         """A duration as Go text (the target of timer commands)."""
         return format_duration(ns)
+
+
+def _guarded(handler: Callable[[Any, tuple[Any, ...]], Any]) -> Callable[..., Any]:
+    def op(thread: Any, args: tuple[Any, ...]) -> Any:
+        try:
+            return handler(thread, args)
+        except Diverged:
+            return None  # the run's process has ended with the divergence
+
+    return op
