@@ -7,6 +7,7 @@ import click
 from .. import __version__
 from ._registry_cmd import registry
 from ._run import run
+from ._workflow_cmd import workflow
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +22,7 @@ def cli() -> None:
 
 cli.add_command(run)
 cli.add_command(registry)
+cli.add_command(workflow)
 
 
 def main() -> None:

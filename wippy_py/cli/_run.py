@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 import trio
+from trio.testing import MockClock
 
 from ..errors import WippyError
 from ..node import Node
@@ -23,15 +24,25 @@ from ._common import fail, load_app, setup_logging
               help="Run this process.lua entry on the terminal host and exit with its result.")
 @click.option("--host", "host", metavar="NS:HOST",
               help="The terminal.host to run on (default: the app's only one).")
+@click.option("--embedded", is_flag=True,
+              help="Run every temporal.worker on the embedded engine, whatever the address "
+                   "of its client.")
+@click.option("--clock", type=click.Choice(["real", "virtual"]), default="real",
+              show_default=True,
+              help="virtual: time jumps ahead whenever every process waits, so timers and "
+                   "sleeps (a workflow sleeping 24h) complete at once.")
 @click.option("-v", "--verbose", is_flag=True, help="Show runtime and Lua logs (info level).")
 def run(app_dir: Path, rest: tuple[str, ...], exec_entry: str | None, host: str | None,
-        verbose: bool) -> None:
+        embedded: bool, clock: str, verbose: bool) -> None:
     """Boot the app in APP_DIR, or run one of its processes.
 
     \b
     wippy-py run DIR                 start the services, run until Ctrl+C
     wippy-py run DIR -x ns:entry A B run one process with arguments "A" "B"
     wippy-py run DIR COMMAND A B     run the process whose meta.command.name is COMMAND
+
+    Workflows of the app run on its embedded journal; runs left unfinished by an
+    earlier run resume at boot, and `wippy-py workflow ...` starts and signals them.
 
     Exit code of a run process: a returned integer is the code; a returned string is
     printed and the code is 0; true is 0, false is 1; an error is printed on stderr
@@ -42,12 +53,18 @@ def run(app_dir: Path, rest: tuple[str, ...], exec_entry: str | None, host: str 
     if exec_entry is None and rest:
         exec_entry = _command_entry(registry, rest[0])
         rest = rest[1:]
-    node = Node(registry)
+    try:
+        node = Node(registry, embedded=embedded)
+    except WippyError as exc:  # a workflow's module gate, an unreadable journal
+        fail(str(exc))
+    for worker, reason in node.unavailable_workers.items():
+        click.echo(f"warning: workflows of {worker} will not run: {reason}", err=True)
+    trio_clock = MockClock(autojump_threshold=0) if clock == "virtual" else None
     if exec_entry is None:
-        _serve(node)
+        _serve(node, trio_clock)
         return
     try:
-        exit = trio.run(node.run_entry, exec_entry, list(rest), host)
+        exit = trio.run(node.run_entry, exec_entry, list(rest), host, clock=trio_clock)
     except SpawnError as exc:
         fail(f"cannot run {exec_entry}: {exc.error.message}")
     except (ValueError, WippyError) as exc:
@@ -87,11 +104,11 @@ def exit_code(node: Node, exit: Exit) -> int:
     return 0
 
 
-def _serve(node: Node) -> None:
+def _serve(node: Node, clock: MockClock | None) -> None:
     serve = getattr(node, "serve", None)
     if serve is None:
         fail("this build cannot run services yet; use -x ns:entry to run one process")
     try:
-        trio.run(serve)
+        trio.run(serve, clock=clock)
     except KeyboardInterrupt:
         sys.exit(130)
