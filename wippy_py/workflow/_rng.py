@@ -16,9 +16,19 @@ from typing import Any
 class LuaRandom:
     """A deterministic ``math.random`` (``random()``, ``random(m)``, ``random(m, n)``)."""
 
+    __slots__ = ("_random", "_seed_text")
+
     def __init__(self, seed_text: str) -> None:
-        seed = int.from_bytes(hashlib.blake2b(seed_text.encode(), digest_size=8).digest(), "big")
-        self._random = random.Random(seed)
+        self._seed_text = seed_text
+        # Created on the first draw: a Mersenne Twister state is ~5 KB, more than a
+        # waiting workflow should cost when it never calls math.random.
+        self._random: random.Random | None = None
+
+    def _generator(self) -> random.Random:
+        if self._random is None:
+            digest = hashlib.blake2b(self._seed_text.encode(), digest_size=8).digest()
+            self._random = random.Random(int.from_bytes(digest, "big"))
+        return self._random
 
     def draw(self, low: Any = None, high: Any = None) -> float | int:
         """Returns a float in [0, 1) with no bounds, else an integer in [low, high].
@@ -27,7 +37,7 @@ class LuaRandom:
             ValueError: non-integer bounds or an empty interval (Lua's messages).
         """
         if low is None and high is None:
-            return self._random.random()
+            return self._generator().random()
         if high is None:
             low, high = 1, low
         if not _integral(low) or not _integral(high):
@@ -35,7 +45,7 @@ class LuaRandom:
         low_i, high_i = int(low), int(high)
         if low_i > high_i:
             raise ValueError("bad argument to 'random' (interval is empty)")
-        return self._random.randint(low_i, high_i)
+        return self._generator().randint(low_i, high_i)
 
 
 def _integral(value: Any) -> bool:

@@ -253,8 +253,13 @@ class LocalEngine(EngineLifecycle):
             self.sched.call_at(self.sched.now(), lambda: self._notify(child_id, None, error))
 
     def continue_as_new(self, run: WorkflowRun, entry: str, data: list[Any]) -> None:
-        """Ends ``run`` as continued; a new run of the same workflow ID starts."""
-        run.continue_to = (entry, data)  # type: ignore[attr-defined]
+        """Ends ``run`` as continued; a new run of the same workflow ID starts.
+
+        Processes monitoring the workflow keep monitoring it: their EXIT event comes
+        when the last run of the chain ends (the PID stays the same).
+        """
+        run.continue_to = (entry, data, run.proc.monitored_by)
+        run.proc.monitored_by = None
 
     def clean_exit(self) -> Exit:
         """An exit without value (a run that ends by continuing as new)."""
@@ -357,10 +362,12 @@ class LocalEngine(EngineLifecycle):
         self._dirty.set()
         log.info("%s %s", run.describe(), status)
         if status == CONTINUED:
-            entry, data = getattr(run, "continue_to", (run.row.entry, []))
-            parent = (run.row.parent_run, run.row.parent_seq) if run.row.parent_run else None
-            self.start(entry, run.row.worker, data, workflow_id=run.workflow_id,
-                       context=run.row.context, parent=parent)  # type: ignore[arg-type]
+            entry, data, watchers = run.continue_to or (run.row.entry, [], None)
+            parent = (run.row.parent_run, run.row.parent_seq or 0) if run.row.parent_run \
+                else None
+            successor = self.start(entry, run.row.worker, data, workflow_id=run.workflow_id,
+                                   context=run.row.context, parent=parent)
+            successor.proc.monitored_by = watchers
             return
         self._notify(run.workflow_id, result, error)
 
@@ -433,7 +440,7 @@ class LocalEngine(EngineLifecycle):
         while True:
             # A real-time wait in a thread: under the virtual clock a trio sleep would
             # hold the clock back in 50 ms steps.
-            await trio.to_thread.run_sync(_stdtime.sleep, POLL_INTERVAL)
+            await trio.to_thread.run_sync(_stdtime.sleep, POLL_INTERVAL, abandon_on_cancel=True)
             if self.journal.changed():
                 self.take_inbox()
 

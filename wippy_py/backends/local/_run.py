@@ -89,6 +89,8 @@ class WorkflowRun(CommandsMixin):
         self.failure: ErrorValue | None = None
         self.outcome: str | None = None  # "terminated", "continued" when not a plain exit
         self.stopping = False
+        # (entry, input, monitors) of the run that continues this one (process.upgrade)
+        self.continue_to: tuple[str, list[Any], Any] | None = None
         self._settling = False
 
     # ------------------------------------------------------------- state
