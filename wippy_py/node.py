@@ -182,8 +182,11 @@ class Node:
         done = trio.Event()
         proc.add_exit_callback(lambda _p, _e: done.set())
         async with trio.open_nursery() as nursery:
-            await nursery.start(self.scheduler.run)
+            # The engines recover their unfinished runs before the entry runs: a
+            # spawn with an explicit workflow ID must find the run left in flight
+            # (use_existing), not start a second one.
             await self._start_engines(nursery)
+            await nursery.start(self.scheduler.run)
             await done.wait()
             self._stop_engines()
             nursery.cancel_scope.cancel()
