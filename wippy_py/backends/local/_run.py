@@ -144,23 +144,36 @@ class WorkflowRun(CommandsMixin):
             Diverged: the history holds something else here (the run has failed).
         """
         digest = args_hash(args) if args is not None else ""
-        location = self.vm.where()
         if self.replay is not None:
             try:
-                record = self.replay.match(kind, target, digest, location)
-            except NondeterminismError as exc:
-                self.diverge(str(exc))
-                raise Diverged(str(exc)) from None
+                # No location while the command matches: looking it up walks the Lua
+                # stack, half the cost of a replayed side effect. A mismatch moves
+                # nothing, so it is matched again with the line for the message.
+                record = self.replay.match(kind, target, digest, "")
+            except NondeterminismError:
+                message = self._mismatch(kind, target, digest)
+                self.diverge(message)
+                raise Diverged(message) from None
             if record is not None:
                 self.seq = record.seq + 1
                 return record.seq, record, record.value
             self.go_live()
+        location = self.vm.where()
         value = produce() if produce is not None else None
         seq = self.seq
         self.seq += 1
         self.engine.append(self, Record(seq, COMMAND, kind, target, digest, value, None, None,
                                         location, self.engine.now_wall()))
         return seq, None, value
+
+    def _mismatch(self, kind: str, target: str, digest: str) -> str:
+        """The divergence message of a command the history does not hold, with its line."""
+        assert self.replay is not None
+        try:
+            self.replay.match(kind, target, digest, self.vm.where())
+        except NondeterminismError as exc:
+            return str(exc)
+        raise AssertionError("a command that did not match the history matched it")
 
     def record(self, kind: str, target: str, produce: Callable[[], Any]) -> Any:
         """A side effect: produced and journaled live, read from the journal on replay."""
