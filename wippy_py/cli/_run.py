@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -105,10 +107,29 @@ def exit_code(node: Node, exit: Exit) -> int:
 
 
 def _serve(node: Node, clock: MockClock | None) -> None:
-    serve = getattr(node, "serve", None)
-    if serve is None:
-        fail("this build cannot run services yet; use -x ns:entry to run one process")
     try:
-        trio.run(serve, clock=clock)
-    except KeyboardInterrupt:
+        signum = trio.run(_serve_until_signalled, node, clock=clock)
+    except KeyboardInterrupt:  # a Ctrl+C before the signal handlers were installed
         sys.exit(130)
+    sys.exit(128 + signum)
+
+
+async def _serve_until_signalled(node: Node) -> int:
+    """Serves until SIGINT or SIGTERM, then shuts down gracefully (services stop
+    dependents-first; workflows stay running in their journal). A second signal during
+    the shutdown exits at once. Returns the signal number."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(node.serve)
+            async for signum in signals:
+                click.echo(f"{signal.Signals(signum).name}: stopping (send it again to exit "
+                           "at once)", err=True)
+                for forced in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(forced, _exit_now)
+                nursery.cancel_scope.cancel()
+                return int(signum)
+    return 0
+
+
+def _exit_now(signum: int, _frame: object) -> None:
+    os._exit(128 + signum)
