@@ -76,6 +76,16 @@ def test_code_that_now_returns_early_is_reported(app: Path, order: str) -> None:
     assert "a durable timer of 10ms at order.lua:5" in result.stdout
 
 
+def test_code_that_now_goes_on_past_a_finished_run_is_reported(app: Path, order: str) -> None:
+    (app / "order.lua").write_text(ORDER.replace(
+        "  return {id = charged.id, status = status}",
+        '  funcs.call("app:check", "extra")\n  return {id = charged.id, status = status}'))
+    result = wf(app, "replay", order)
+    assert result.exit_code == 1
+    assert ("diverged from its journal at step 6: the run completed there, but the code now "
+            "issues funcs.call(app:check) at order.lua:7") in result.stdout
+
+
 def test_a_failed_run_replays_to_the_same_error(app: Path) -> None:
     wid, _ = started_ids(wf(app, "start", "app:broken", "--input", '"x"'))
     boot_until_finished(app, wid)

@@ -205,13 +205,15 @@ def test_activity_failures_reach_the_workflow_without_endless_retries(tmp_path: 
           local ex2 = funcs.new():with_options({["activity.retry_policy"] = {
             maximum_attempts = 9, non_retryable_error_types = {"Unavailable"}}})
           local _, stop = ex2:call("app:flaky")
-          return {crash = crash:message(), missing = missing:kind(), invalid = invalid:kind(),
+          return {crash = crash:message(), crash_kind = crash:kind(),
+                  missing = missing:kind(), invalid = invalid:kind(),
                   late = late:kind(), stop = stop:message()}
         end
         return {main = main}
     """), main=exec_main())
     out = run_main(app)
     assert "card reader on fire" in out.value["crash"]
+    assert out.value["crash_kind"] == "Internal"
     assert out.value["missing"] == "NotFound"
     assert out.value["invalid"] == "Invalid"
     assert out.value["late"] == "Timeout"

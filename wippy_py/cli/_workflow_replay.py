@@ -17,7 +17,7 @@ import click
 import trio
 
 from ..errors import WippyError
-from ..journal import FAILED, Record, RunRow
+from ..journal import COMPLETED, FAILED, Record, RunRow
 from ..node import Node
 from ..process import Exit
 from ..workflow._replay import describe
@@ -121,7 +121,17 @@ def _judge(row: RunRow, history: list[Record], exit: Exit, run: WorkflowRun,
     if run.failure is not None:
         verdict.divergence = run.failure.message
     elif outcome == "ok":
-        pass  # the history ran out while the code went on: it matched to the end
+        # The history ran out while the code went on: fine for a run still in flight,
+        # a divergence for one that ended there.
+        if row.status in (COMPLETED, FAILED):
+            if run.beyond is not None:
+                kind, target, where = run.beyond
+                goes_on = f"issues {describe(kind, target)}" + (f" at {where}" if where else "")
+            else:
+                goes_on = "waits for an event"
+            verdict.divergence = (
+                f"workflow {row.workflow_id} (run {row.run_id}) diverged from its journal at "
+                f"step {len(history)}: the run {row.status} there, but the code now {goes_on}.")
     elif replay is not None and not replay.live:
         nxt = history[replay.position]
         what = describe(nxt.kind, nxt.target) if nxt.type == "command" else f"the event {nxt.kind}"

@@ -10,10 +10,11 @@ activity starts again from attempt 1 (activities are at-least-once, DESIGN 9).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ...errors import CANCELED, TIMEOUT, ErrorValue
+from ...errors import CANCELED, INTERNAL, TIMEOUT, ErrorValue
 from ._run import Event
 from ._values import error_record, from_data, to_data
 
@@ -88,7 +89,9 @@ class ActivityRunner:
                 return
             self._finish(run, op, value, None)
             return
-        error = exit.error_value or ErrorValue("activity failed", "Internal", False)
+        error = exit.error_value or ErrorValue("activity failed", INTERNAL, False)
+        if not error.kind:  # a Lua runtime error (Wippy: Internal, not retryable)
+            error = dataclasses.replace(error, kind=INTERNAL)
         if self._retry(run, op, error):
             return
         self._finish(run, op, None, error)

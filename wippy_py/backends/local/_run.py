@@ -91,6 +91,8 @@ class WorkflowRun(CommandsMixin):
         self.stopping = False
         # (entry, input, monitors) of the run that continues this one (process.upgrade)
         self.continue_to: tuple[str, list[Any], Any] | None = None
+        # verify_only: the command the code issued once the history ran out
+        self.beyond: tuple[str, str, str] | None = None
         self._settling = False
 
     # ------------------------------------------------------------- state
@@ -157,6 +159,8 @@ class WorkflowRun(CommandsMixin):
             if record is not None:
                 self.seq = record.seq + 1
                 return record.seq, record, record.value
+            if self.verify_only:  # what the code does past the end of its history
+                self.beyond = (kind, target, self.vm.where())
             self.go_live()
         location = self.vm.where()
         value = produce() if produce is not None else None
