@@ -261,3 +261,46 @@ def _has(app: WfApp, type_: str, kind: str) -> bool:
     runs = app.runs()
     return bool(runs) and any(r.type == type_ and r.kind == kind
                               for r in app.history(runs[0].run_id))
+
+
+def test_a_send_to_an_actor_happens_once_even_when_the_workflow_replays(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="wippy_py")
+    app = order_app(tmp_path)
+    app.entries["order"] = workflow("""
+        local function main()
+          process.send("collector", "note", "hello")
+          local msg = process.inbox():receive()
+          process.send("collector", "note", "bye")
+          return "sent"
+        end
+        return {main = main}
+    """)
+    app.entries["collector"] = process("""
+        local logger = require("logger")
+        return {main = function()
+          process.registry.register("collector")
+          local inbox = process.inbox()
+          while true do
+            local msg = inbox:receive()
+            logger.info("GOT " .. msg:payload():data())
+          end
+        end}
+    """, modules=("logger",))
+    app.write()
+
+    def start_collector_and(spawn: str | None) -> object:
+        def start(node: object) -> None:
+            node.spawn("app:collector", "wippy:terminal")  # type: ignore[attr-defined]
+            if spawn:
+                node.spawn(spawn, "wippy:terminal")  # type: ignore[attr-defined]
+        return start
+
+    serve_until(app, lambda n: any(r.getMessage() == "GOT hello" for r in caplog.records),
+                start=start_collector_and("app:start"))
+    serve_until(app, lambda n: app.runs()[0].status != "running",
+                start=start_collector_and("app:signal"))
+    got = [r.getMessage() for r in caplog.records if r.getMessage().startswith("GOT")]
+    assert got == ["GOT hello", "GOT bye"]
+    assert app.runs()[0].result == "sent"
