@@ -58,6 +58,24 @@ def test_payload_packing_one_several_none(tmp_path: Path) -> None:
     assert run.value == {"one": 42, "many": [1, "two", {"three": 3}], "none": "nil"}
 
 
+def test_several_payloads_are_a_table_of_payloads(tmp_path: Path) -> None:
+    run = run_main(tmp_path, """
+        local function main()
+          process.send(process.pid(), "many", 1, nil, "three")
+          process.send(process.pid(), "one", {1, 2})
+          local inbox = process.inbox()
+          local many, one = inbox:receive():payload(), inbox:receive():payload()
+          return {count = #many, first = many[1]:data(), second = many[2]:data() == nil,
+                  third = many[3]:data(), whole = many:data()[3],
+                  one_is_payload = getmetatable(one) == "payload", one = one:data()}
+        end
+        return { main = main }
+    """, {})
+    assert run.error is None, run.error
+    assert run.value == {"count": 3, "first": 1, "second": True, "third": "three",
+                         "whole": "three", "one_is_payload": True, "one": [1, 2]}
+
+
 def test_sent_tables_are_copies(tmp_path: Path) -> None:
     run = run_main(tmp_path, """
         local function main()

@@ -56,10 +56,20 @@ function MSG.from(m) return m["\0f"] end
 function MSG.payload(m)
   local data = raw_rawget(m, "\0p")
   if data == nil then return nil end  -- a message sent without payload
+  local count = raw_rawget(m, "\0n")
+  if count then
+    -- Sent with several payloads: a table of Payloads (Wippy), which also answers
+    -- :data() with the table of values, like a single Payload of that table.
+    local payloads = {}
+    for i = 1, count do payloads[i] = new_payload(data[i]) end
+    return raw_setmetatable(payloads, { __index = { data = function() return data end } })
+  end
   return new_payload(data)
 end
-function K.new_message(topic, from, data)
-  return raw_setmetatable({ ["\0t"] = topic, ["\0f"] = from, ["\0p"] = data }, MSG_MT)
+-- count: the number of payloads when the sender passed several (nil for one).
+function K.new_message(topic, from, data, count)
+  return raw_setmetatable({ ["\0t"] = topic, ["\0f"] = from, ["\0p"] = data,
+    ["\0n"] = count }, MSG_MT)
 end
 function K.message_data(m) return raw_rawget(m, "\0p") end
 

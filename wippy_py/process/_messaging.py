@@ -52,7 +52,7 @@ class Router:
         scheduler: Scheduler,
         names: NameRegistry,
         new_channel: Callable[[int], Channel],
-        new_message: Callable[[bytes, bytes, Any], Any],
+        new_message: Callable[..., Any],
         message_data: Callable[[Any], Any],
     ) -> None:
         self.sched = scheduler
@@ -86,8 +86,12 @@ class Router:
         return None, None
 
     # ---------------------------------------------------------------- sending
-    def send(self, dest: Any, topic: Any, data: Any) -> Any:
-        """``process.send``: ``true`` or ``(false, err)`` to Lua."""
+    def send(self, dest: Any, topic: Any, data: Any, count: Any = None) -> Any:
+        """``process.send``: ``true`` or ``(false, err)`` to Lua.
+
+        ``count`` is the number of payloads when the sender passed several (``data`` is
+        then a table of them and ``msg:payload()`` returns a table of Payloads).
+        """
         if type(topic) is not bytes or not topic or topic[0] == 64:
             return False, self._lua_error(topic_problem(topic))
         target = self.procs.get(dest) if type(dest) is bytes else None
@@ -102,7 +106,8 @@ class Router:
             return target.workflow.receive(topic, data, current.pid if current else b"")
         # Built by a kernel call, so the Message is bound to the main Lua state and
         # may outlive the sender (process/_anchor.py).
-        message = self._new_message(topic, current.pid if current is not None else b"", data)
+        message = self._new_message(topic, current.pid if current is not None else b"", data,
+                                    count)
         if target.listeners is None and target.inbox is not None:
             target.inbox.deliver(message)  # deliver(), inlined for the common case
         else:

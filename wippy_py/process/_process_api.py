@@ -85,11 +85,11 @@ class ProcessApi:
             "spawn_coroutine": self._spawn_coroutine,
         }
 
-    def _send(self, dest: Any, topic: Any, data: Any) -> Any:
+    def _send(self, dest: Any, topic: Any, data: Any, count: Any = None) -> Any:
         current = self.sched.current
         if current is not None and current.workflow is not None:
             return current.workflow.send(dest, topic, data)
-        return self.router.send(dest, topic, data)
+        return self.router.send(dest, topic, data, count)
 
     # ------------------------------------------------------- host-side API
     def spawn(

@@ -44,10 +44,10 @@ function process.send(dest, topic, ...)
     elseif kind == "function" or kind == "thread" or kind == "userdata" then
       data = pack(data)  -- raises the "cannot send" error
     end
-  else
-    data = pack(...)
+    return py_send(dest, topic, data)
   end
-  return py_send(dest, topic, data)
+  local count = raw_select("#", ...)
+  return py_send(dest, topic, pack(...), count > 1 and count or nil)
 end
 
 local function spawn(mode)
