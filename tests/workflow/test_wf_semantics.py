@@ -398,3 +398,23 @@ def _count(app: WfApp, kind: str) -> int:
     if not (app.root / ".wippy" / "journal.db").exists() or not app.runs():
         return 0
     return sum(1 for r in app.history(app.runs()[0].run_id) if r.kind == kind)
+
+
+def test_schedule_to_close_bounds_all_attempts_together(tmp_path: Path) -> None:
+    app = app_with(tmp_path, wf=workflow("""
+        local funcs = require("funcs")
+        local function main()
+          local ex = funcs.new():with_options({
+            ["activity.start_to_close_timeout"] = "1s",
+            ["activity.schedule_to_close_timeout"] = "3500ms",
+            ["activity.retry_policy"] = {initial_interval = "500ms", backoff_coefficient = 1}})
+          local _, err = ex:call("app:slow")
+          return err:kind()
+        end
+        return {main = main}
+    """), main=exec_main())
+    assert run_main(app).value == "Timeout"
+    (run,) = app.runs()
+    call, completed = app.history(run.run_id)
+    # Attempts of 1s with 0.5s pauses: the third ends at 3.5s; no fourth is started.
+    assert 3.4 <= completed.at - call.at <= 3.6
