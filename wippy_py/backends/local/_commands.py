@@ -7,7 +7,7 @@ at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ...errors import CANCELED, NOT_FOUND, ErrorValue
 from ...lua import as_text
@@ -30,6 +30,9 @@ LINKED = 2
 class CommandsMixin:
     """Commands of a run (mixed into :class:`~._run.WorkflowRun`)."""
 
+    if not TYPE_CHECKING:  # no instance dict: WorkflowRun declares the slots
+        __slots__ = ()
+
     if TYPE_CHECKING:  # provided by WorkflowRun
         engine: LocalEngine
         sched: Scheduler
@@ -41,7 +44,7 @@ class CommandsMixin:
         seq: int
         outcome: str | None
         pending: dict[int, Pending]
-        children: dict[bytes, ChildOp]
+        children: dict[bytes, ChildOp] | None
 
         @property
         def is_live(self) -> bool: ...
@@ -59,14 +62,13 @@ class CommandsMixin:
         return cast("WorkflowRun", self)
 
     # ------------------------------------------------------------ ops
-    def op_table(self) -> dict[str, Any]:
-        """The yielded operations a workflow handles itself."""
-        return {
-            "funcs.call": self.op_call,
-            "time.sleep": self.op_sleep,
-            "process.wait": self.op_wait,
-            "process.upgrade": self.op_upgrade,
-        }
+    # The yielded operations a workflow handles itself: opcode -> method name.
+    OPS: ClassVar[dict[str, str]] = {
+        "funcs.call": "op_call",
+        "time.sleep": "op_sleep",
+        "process.wait": "op_wait",
+        "process.upgrade": "op_upgrade",
+    }
 
     def op_call(self, thread: Any, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """``funcs.call`` / ``executor:call``: an activity; the thread waits."""
@@ -264,6 +266,8 @@ class CommandsMixin:
         pid = workflow_pid(worker, child_id)
         op = ChildOp(seq, child_id, pid)
         self.pending[seq] = op
+        if self.children is None:
+            self.children = {}
         self.children[pid] = op
         if recorded is None:
             child_context = dict(self.row.context or {})
@@ -282,7 +286,7 @@ class CommandsMixin:
 
     def op_wait(self, thread: Any, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """The wait of ``process.exec``/``workflow.exec`` for a child's result."""
-        op = self.children.get(args[0])
+        op = self.children.get(args[0]) if self.children else None
         if op is None or self.pending.get(op.seq) is not op:
             problem = ErrorValue("process ended before it could be awaited", NOT_FOUND, False)
             return None, self.vm.error(problem)

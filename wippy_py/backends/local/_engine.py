@@ -85,6 +85,7 @@ class LocalEngine(EngineLifecycle):
         self._own_inbox: set[str] = set()
         self._inbox_rowid = 0
         self.verify_outcome: str | None = None
+        self._ops: dict[bytes, Any] | None = None  # the opcode table of workflow processes
 
     # ------------------------------------------------------------ queries
     def serves(self, worker: str) -> bool:
@@ -227,7 +228,9 @@ class LocalEngine(EngineLifecycle):
         pid = workflow_pid(row.worker, row.workflow_id)
         proc = Process(pid, row.entry, row.worker)
         proc.workflow = run
-        proc.ops = self.sched.op_table(run.op_table())
+        if self._ops is None:
+            self._ops = self.sched.op_table(WorkflowRun.op_handlers())
+        proc.ops = self._ops
         proc.context = row.context
         run.proc, run.pid = proc, pid
         args = tuple(self.vm.to_lua(_lua_ready(a)) for a in row.input)

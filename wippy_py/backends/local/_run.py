@@ -65,6 +65,11 @@ class WorkflowRun(CommandsMixin):
             executed or journaled.
     """
 
+    __slots__ = ("_settling", "backlog", "beyond", "children", "continue_to", "engine",
+                 "failure", "outcome", "pending", "pid", "proc", "queue", "replay", "rng",
+                 "row", "run_id", "sched", "seq", "stopping", "verify_only", "vm",
+                 "workflow_id")
+
     def __init__(
         self, engine: LocalEngine, row: RunRow, history: list[Record], *,
         verify_only: bool = False,
@@ -82,9 +87,10 @@ class WorkflowRun(CommandsMixin):
             if history or verify_only else None
         self.verify_only = verify_only
         self.pending: dict[int, Pending] = {}
-        self.children: dict[bytes, Any] = {}
-        self.queue: deque[Event] = deque()
-        self.backlog: list[Event] = []  # inbox items found at resume, queued once live
+        # Created on first use: most waiting runs never need them.
+        self.children: dict[bytes, Any] | None = None
+        self.queue: deque[Event] | None = None
+        self.backlog: list[Event] | None = None  # events that came during replay
         self.rng = LuaRandom(row.run_id)
         self.failure: ErrorValue | None = None
         self.outcome: str | None = None  # "terminated", "continued" when not a plain exit
@@ -125,11 +131,12 @@ class WorkflowRun(CommandsMixin):
         return self.vm.error(ErrorValue(message, INVALID, False))
 
     # ---------------------------------------------------------- commands
-    def op_table(self) -> dict[str, Any]:
-        """The yielded operations. A divergence found while handling one has already
-        failed the run (:meth:`diverge`); it must not reach the dispatcher, which would
-        stop every process of the node."""
-        return {name: _guarded(handler) for name, handler in super().op_table().items()}
+    @classmethod
+    def op_handlers(cls) -> dict[str, Callable[..., Any]]:
+        """The yielded operations workflows handle, shared by every run (one table per
+        engine, not per run: a waiting workflow should cost little memory). Each handler
+        finds its run through the thread's process."""
+        return {opcode: _guarded(method) for opcode, method in cls.OPS.items()}
 
     def issue(
         self, kind: str, target: str, args: Any = None,
@@ -193,8 +200,12 @@ class WorkflowRun(CommandsMixin):
         if self.proc is None or not self.proc.alive:
             return
         if not self.is_live:
+            if self.backlog is None:
+                self.backlog = []
             self.backlog.append(event)
             return
+        if self.queue is None:
+            self.queue = deque()
         self.queue.append(event)
         self.settle()
 
@@ -223,7 +234,7 @@ class WorkflowRun(CommandsMixin):
                 self.seq = record.seq + 1
                 self._deliver(record)
                 continue
-            if not self.queue:
+            if not self.queue:  # None or empty
                 return
             event = self.queue.popleft()
             record = Record(self.seq, EVENT, event.kind, event.target, "", event.value,
@@ -262,8 +273,9 @@ class WorkflowRun(CommandsMixin):
             return
         for op in list(self.pending.values()):
             op.go_live(self)
-        self.queue.extend(self.backlog)
-        self.backlog = []
+        if self.backlog:
+            self.queue = deque(self.backlog)
+            self.backlog = None
 
     def fire_timer(self, op: Any) -> None:
         """A live timer reached its due time."""
@@ -302,10 +314,13 @@ class WorkflowRun(CommandsMixin):
         return format_duration(ns)
 
 
-def _guarded(handler: Callable[[Any, tuple[Any, ...]], Any]) -> Callable[..., Any]:
+def _guarded(method: str) -> Callable[..., Any]:
+    # A divergence found while handling an operation has already failed the run
+    # (WorkflowRun.diverge); it must not reach the dispatcher, which would stop every
+    # process of the node.
     def op(thread: Any, args: tuple[Any, ...]) -> Any:
         try:
-            return handler(thread, args)
+            return getattr(thread.proc.workflow, method)(thread, args)
         except Diverged:
             return None  # the run's process has ended with the divergence
 
