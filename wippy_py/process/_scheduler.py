@@ -53,6 +53,8 @@ class Scheduler:
         self._wakeup = trio.Event()
         self._nursery: trio.Nursery | None = None
         self.exit_listeners: list[Callable[[Process, Exit], None]] = []
+        # Called after every batch of resumes (the journal commits its group here).
+        self.after_batch: list[Callable[[], None]] = []
         self._dispatching = False
 
     # ------------------------------------------------------------ registration
@@ -124,6 +126,11 @@ class Scheduler:
         proc.pending -= 1
         self._check_deadlock(proc)
 
+    @property
+    def dispatching(self) -> bool:
+        """True while a batch runs (an ``after_batch`` hook follows)."""
+        return self._dispatching
+
     def _signal(self) -> None:
         # Inside a batch the dispatcher is awake and re-checks the queue afterwards.
         if not self._dispatching:
@@ -167,6 +174,8 @@ class Scheduler:
                 next_deadline = self._fire_timers()
                 if self._ready:
                     self._run_batch()
+                    for hook in self.after_batch:
+                        hook()
                     await trio.lowlevel.checkpoint()
                     continue
                 self._wakeup = trio.Event()

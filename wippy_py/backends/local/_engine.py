@@ -82,6 +82,8 @@ class LocalEngine(EngineLifecycle):
         self._watchers: dict[str, list[Callable[[Any, Any], None]]] = {}
         self._waiters: list[Callable[[], None]] = []
         self._dirty = trio.Event()
+        self._unflushed = False
+        self.sched.after_batch.append(self._after_batch)
         self._own_inbox: set[str] = set()
         self._inbox_rowid = 0
         self.verify_outcome: str | None = None
@@ -122,15 +124,27 @@ class LocalEngine(EngineLifecycle):
             journal.remove_timer(run.run_id, record.ref)
         elif record.kind == "cancel_timer":
             journal.remove_timer(run.run_id, int(record.target))
-        self._dirty.set()
+        self._mark_dirty()
+
+    def _mark_dirty(self) -> None:
+        # Inside a dispatcher batch the after-batch hook commits (no task switch);
+        # otherwise (timers, the poller) the flusher task does.
+        self._unflushed = True
+        if not self.sched.dispatching:
+            self._dirty.set()
+
+    def _after_batch(self) -> None:
+        if self._unflushed:
+            self.flush()
 
     def after_durable(self, effect: Callable[[], None]) -> None:
         """Runs ``effect`` once everything journaled so far is committed."""
         self._waiters.append(effect)
-        self._dirty.set()
+        self._mark_dirty()
 
     def flush(self) -> None:
         """Commits the journal, then runs the effects that waited for it."""
+        self._unflushed = False
         waiters, self._waiters = self._waiters, []
         self.journal.commit()
         for effect in waiters:
@@ -140,7 +154,8 @@ class LocalEngine(EngineLifecycle):
         while True:
             await self._dirty.wait()
             self._dirty = trio.Event()
-            self.flush()
+            if self._unflushed:
+                self.flush()
 
     # -------------------------------------------------------------- timers
     def arm(self, due: float, callback: Callable[[], None]) -> Any:
@@ -202,7 +217,7 @@ class LocalEngine(EngineLifecycle):
             return existing
         row = self.new_run_row(entry, worker, data, workflow_id, context, parent)
         self.journal.create_run(row)
-        self._dirty.set()
+        self._mark_dirty()
         run = self.resume(row, [], new=True)
         for topic, payload in messages or []:
             self.signal(row.workflow_id, topic, payload, sender)
@@ -278,7 +293,7 @@ class LocalEngine(EngineLifecycle):
                          topic=topic, payload=data, sender=sender, created_at=self.now_wall())
         self.journal.add_inbox(item)
         self._own_inbox.add(item.id)
-        self._dirty.set()
+        self._mark_dirty()
         run.enqueue(Event("signal", target=topic, value={"from": sender, "data": data},
                           inbox_id=item.id))
         return True
@@ -293,7 +308,7 @@ class LocalEngine(EngineLifecycle):
                          created_at=self.now_wall())
         self.journal.add_inbox(item)
         self._own_inbox.add(item.id)
-        self._dirty.set()
+        self._mark_dirty()
         run.enqueue(Event("cancel", value={"from": sender, "reason": reason},
                           inbox_id=item.id))
         return True
@@ -362,7 +377,7 @@ class LocalEngine(EngineLifecycle):
             if getattr(op, "due", None) is not None:
                 self.journal.remove_timer(run.run_id, op.seq)
         self.journal.finish_run(run.run_id, status, result, error)
-        self._dirty.set()
+        self._mark_dirty()
         log.info("%s %s", run.describe(), status)
         if status == CONTINUED:
             entry, data, watchers = run.continue_to or (run.row.entry, [], None)
@@ -410,7 +425,7 @@ class LocalEngine(EngineLifecycle):
                 self._own_inbox.discard(item.id)
                 continue
             self._handle_inbox(item)
-        self._dirty.set()
+        self._mark_dirty()
 
     def _handle_inbox(self, item: InboxItem) -> None:
         run = self.runs.get(item.workflow_id)
