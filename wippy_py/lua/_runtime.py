@@ -89,7 +89,12 @@ class LuaVM:
         )
         self.kernel: LuaObject = kernel_chunk(config)
         k = self.kernel
-        self.step: Callable[..., Any] = k.step
+        # The dispatcher's Lua half: the run queue (sched.lua), then channels and
+        # mailboxes on it (chan.lua). Both extend the kernel.
+        for part in ("sched", "chan"):
+            source = resources.files(__package__).joinpath(f"{part}.lua").read_bytes()
+            self._lua.compile(source, f"={part}".encode(), b"t")(k)
+        self._host_fn = k.host_fn
         self._new_thread = k.new_thread
         self._new_process_thread = k.new_process_thread
         self._compile = k.compile
@@ -131,9 +136,22 @@ class LuaVM:
             chunk = self._lua.compile(lua_source.encode(), f"=host:{name}".encode(), b"t")
         except lua55.LuaError as exc:
             raise LuaLoadError(f"host module {name}: {exc}") from exc
-        py = self._lua.table_from({key.encode(): fn for key, fn in functions.items()})
+        py = self._lua.table_from(
+            {key.encode(): self.host_fn(fn) for key, fn in functions.items()}
+        )
         module = chunk(py, self.kernel)
         return self._readonly(name.encode(), module)
+
+    def host_fn(self, fn: Any) -> Any:
+        """Wraps a Python callable for Lua (other values pass through).
+
+        Every Python callable that Lua code may call goes through this wrapper: it
+        tells the scheduler which process is running before the call (the dispatcher
+        switches processes inside Lua without telling Python, see ``sched.lua``).
+        """
+        if lua55.lua_type(fn) is None and callable(fn):
+            return self._host_fn(fn)
+        return fn
 
     def seal(self, extra_globals: Mapping[str, Any]) -> None:
         """Adds the always-present globals (process, channel, os, math, ...) to the base."""

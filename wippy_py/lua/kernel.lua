@@ -4,12 +4,11 @@
 -- full standard library; it keeps private references to what it needs and
 -- hands user code only the allow-listed pieces.
 --
--- Protocol between Lua and the dispatcher: a blocking host call yields
--- (RT, opcode, args...) where RT is a private sentinel; K.step resumes a thread
--- and reports one of
---   0, opcode, args...      the thread asks the host to perform an operation
---   1, ok, results...       the thread body returned (ok=false: error object)
---   3                       a bare coroutine.yield() outside any user coroutine
+-- Protocol between a thread and the dispatcher loop (K.run, sched.lua): a
+-- blocking host call yields (RT, {opcode, args..., n=}) where RT is a private
+-- sentinel; a thread parked on channels yields (RT, PARK); a thread body ends
+-- by returning (END, {ok, results..., n=}) (ok=false: error object); anything
+-- else is a bare coroutine.yield() outside any user coroutine.
 local H = ...  -- configuration from Python: budget_ticks, hook_count
 
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
@@ -25,7 +24,9 @@ local string_dump = string.dump
 local K = {}
 local ERR_MT_REF = {}
 local RT = raw_setmetatable({}, { __name = "runtime-yield" })
-K.RT = RT
+local END = {}
+K.RT, K.END = RT, END
+local pack = table.pack
 
 ---------------------------------------------------------------------------
 -- Payloads and messages. A message indexes into its payload data for keys
@@ -54,9 +55,9 @@ end
 function MSG.topic(m) return m["\0t"] end
 function MSG.from(m) return m["\0f"] end
 function MSG.payload(m)
-  local data = raw_rawget(m, "\0p")
+  local data = m["\0p"]  -- absent (nil): __index answers nil without recursing
   if data == nil then return nil end  -- a message sent without payload
-  local count = raw_rawget(m, "\0n")
+  local count = m["\0n"]
   if count then
     -- Sent with several payloads: a table of Payloads (Wippy), which also answers
     -- :data() with the table of values, like a single Payload of that table.
@@ -64,13 +65,14 @@ function MSG.payload(m)
     for i = 1, count do payloads[i] = new_payload(data[i]) end
     return raw_setmetatable(payloads, { __index = { data = function() return data end } })
   end
-  return new_payload(data)
+  return raw_setmetatable({ ["\0v"] = data }, PAYLOAD_MT)
 end
--- count: the number of payloads when the sender passed several (nil for one).
+-- count: the number of payloads when the sender passed several (false for one).
 function K.new_message(topic, from, data, count)
   return raw_setmetatable({ ["\0t"] = topic, ["\0f"] = from, ["\0p"] = data,
-    ["\0n"] = count }, MSG_MT)
+    ["\0n"] = count or false }, MSG_MT)
 end
+K.MSG_MT = MSG_MT
 function K.message_data(m) return raw_rawget(m, "\0p") end
 
 -- Deep copy of a value sent to another process; functions and threads are refused.
@@ -118,19 +120,23 @@ end
 
 ---------------------------------------------------------------------------
 -- Instruction budget: a count hook on every coroutine (hooks are per thread
--- and not inherited). The counter is reset at every K.step; once the budget
--- is spent the slice is marked exceeded and the sandboxed pcall/xpcall/resume
--- re-raise, so user code cannot swallow the kill.
+-- and not inherited). The dispatcher resets the counter before every resume
+-- (SLICE, shared with sched.lua); once the budget is spent the slice is marked
+-- exceeded and the sandboxed pcall/xpcall/resume re-raise, so user code cannot
+-- swallow the kill.
 ---------------------------------------------------------------------------
 local BUDGET_MSG = "instruction budget exceeded: the process ran too long without yielding"
     .. " (an endless loop?)"
-local ticks, tick_limit, hook_count = 0, H.budget_ticks, H.hook_count
-local exceeded = false
+local tick_limit, hook_count = H.budget_ticks, H.hook_count
+-- ticks, exceeded, and the coroutine resumed last (K.where looks at it)
+local SLICE = { 0, false, false }
+K.SLICE = SLICE
 
 local function budget_hook()
-  ticks = ticks + 1
+  local ticks = SLICE[1] + 1
+  SLICE[1] = ticks
   if ticks > tick_limit then
-    exceeded = true
+    SLICE[2] = true
     raw_error(BUDGET_MSG, 2)
   end
 end
@@ -229,7 +235,7 @@ K.to_error = to_error
 -- Sandboxed pcall/xpcall: never let user code swallow the budget kill.
 ---------------------------------------------------------------------------
 local function reraise_if_exceeded(ok, ...)
-  if not ok and exceeded then raw_error(BUDGET_MSG, 0) end
+  if not ok and SLICE[2] then raw_error(BUDGET_MSG, 0) end
   return ok, ...
 end
 
@@ -239,7 +245,7 @@ end
 
 local function safe_xpcall(f, handler, ...)
   return reraise_if_exceeded(raw_xpcall(f, function(e)
-    if exceeded then return e end
+    if SLICE[2] then return e end
     return handler(e)
   end, ...))
 end
@@ -253,7 +259,7 @@ local function forward(co, ok, first, ...)
   if ok and first == RT and co_status(co) == "suspended" then
     return forward(co, co_resume(co, co_yield(RT, ...)))
   end
-  if not ok and exceeded then raw_error(BUDGET_MSG, 0) end
+  if not ok and SLICE[2] then raw_error(BUDGET_MSG, 0) end
   return ok, first, ...
 end
 
@@ -284,18 +290,19 @@ ucoroutine.close = co_close
 -- Threads and the step function.
 ---------------------------------------------------------------------------
 local function handler(e)
-  if exceeded then return new_error(BUDGET_MSG, "Internal", false, nil, traceback("", 2)) end
+  if SLICE[2] then return new_error(BUDGET_MSG, "Internal", false, nil, traceback("", 2)) end
   return to_error(e, traceback(raw_type(e) == "string" and e or "", 2))
 end
 
 -- Threads cross into Python boxed in a table: lupa turns a not-yet-started
 -- coroutine into a function object on the way out.
--- A thread runs fn(...) under xpcall and ends with (ok, results...).
+-- A thread runs fn(...) under xpcall and ends with (END, {ok, results...}).
+-- The box is the thread record of sched.lua: {co, tid, P, state, gen, a, b, c}.
 function K.new_thread(fn, ...)
   local n, args = raw_select("#", ...), { ... }
   return { arm(co_create(function()
-    return raw_xpcall(fn, handler, table.unpack(args, 1, n))
-  end)) }
+    return END, pack(raw_xpcall(fn, handler, table.unpack(args, 1, n)))
+  end)), false, false, 0, 0, false, false, false }
 end
 
 -- A process thread first instantiates its entry (running the chunk body under
@@ -303,39 +310,23 @@ end
 function K.new_process_thread(factory, env_mt, method, ...)
   local n, args = raw_select("#", ...), { ... }
   return { arm(co_create(function()
-    return raw_xpcall(function()
+    return END, pack(raw_xpcall(function()
       local fn, err = K.instantiate(factory, env_mt, method)
       if not fn then raw_error(new_error(err, "NotFound", false), 0) end
       return fn(table.unpack(args, 1, n))
-    end, handler)
-  end)) }
+    end, handler))
+  end)), false, false, 0, 0, false, false, false }
 end
 
-local function finish(co, ok, first, ...)
-  if co_status(co) == "dead" then
-    if ok then return 1, first, ... end
-    return 1, false, handler(first)
-  end
-  if first == RT then return 0, ... end
-  return 3
-end
-
-local stepping = nil  -- the coroutine K.step resumed last (for K.where)
-
-function K.step(box, ...)
-  ticks = 0
-  exceeded = false
-  local co = box[1]
-  stepping = co
-  return finish(co, co_resume(co, ...))
-end
+-- The error object of a thread whose failure escaped its xpcall handler.
+K.thread_failed = handler
 
 -- "file:line" of the innermost user frame of the thread being stepped (host glue
 -- and kernel frames are skipped); "" when there is none. Workflows journal it.
 local getinfo = debug.getinfo
 function K.where()
-  local co = stepping
-  if co == nil then return "" end
+  local co = SLICE[3]
+  if not co then return "" end
   for level = 0, 40 do
     local info = getinfo(co, level, "Sl")
     if info == nil then return "" end
@@ -346,13 +337,8 @@ function K.where()
   return ""
 end
 
-function K.kill(box)
-  local co = box[1]
-  if co_status(co) == "suspended" then co_close(co) end
-end
-
 function K.yield_op(...)
-  return co_yield(RT, ...)
+  return co_yield(RT, pack(...))
 end
 
 function K.status(co)
@@ -465,7 +451,7 @@ end
 function K.instantiate_library(factory, env_mt)
   local env = K.new_env(env_mt)
   local co = arm(co_create(factory))
-  ticks = 0
+  SLICE[1] = 0
   local ok, result = co_resume(co, env)
   if co_status(co) ~= "dead" then
     return nil, "a library may not block while it loads"

@@ -58,7 +58,7 @@ class FuncsApi:
         """The callables the glue receives as ``py``."""
         return {
             "async": self._async,
-            "future_channel": self._future_channel,
+            "future_channel": lambda future: self._future_channel(future).lua,
             "future_state": _future_state,
             "future_result": _future_result,
             "future_cancel": self._future_cancel,

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ErrorValue
 
-if TYPE_CHECKING:
-    from ._channel import Channel
-
-# Thread states.
+# Thread states, as Python sees them. Whether a READY thread is queued, running or
+# parked on channels is known only to the Lua half of the dispatcher (sched.lua).
 READY = 0
-BLOCKED_CHANNEL = 1  # parked on channels of its own process
 BLOCKED_OP = 2  # waiting for the host (timer, call, I/O, exec)
 DONE = 3
 
 
 class Thread:
-    """One Lua coroutine of a process (the main one or a ``coroutine.spawn``)."""
+    """One Lua coroutine of a process (the main one or a ``coroutine.spawn``).
 
-    __slots__ = ("co", "is_main", "proc", "state")
+    ``co`` is the thread's record in Lua (a box, see ``lua/sched.lua``), which
+    names it by ``tid``.
+    """
 
-    def __init__(self, co: Any, proc: Process, is_main: bool) -> None:
+    __slots__ = ("co", "is_main", "proc", "state", "tid")
+
+    def __init__(self, co: Any, proc: Process, is_main: bool, tid: int = 0) -> None:
         self.co = co
         self.proc = proc
         self.is_main = is_main
         self.state = READY
+        self.tid = tid
 
 
 class Exit:
@@ -69,19 +70,20 @@ class Process:
     Invariant: ``pending`` counts host operations in flight (timers, calls, I/O) that
     can still wake a thread; a process whose threads are all parked on its own channels
     with ``pending == 0`` and no subscription can never run again (deadlock).
+
+    Its mailbox (inbox, events, ``listen`` subscriptions, messages waiting for a
+    subscription) lives in its Lua record, found by PID (``lua/sched.lua``,
+    ``lua/chan.lua``), so that sends between actors stay in Lua.
     """
 
     __slots__ = (
         "alive",
         "context",
         "entry_id",
-        "events",
         "exit",
         "host",
-        "inbox",
         "libs",
         "links",
-        "listeners",
         "monitored_by",
         "monitoring",
         "names",
@@ -89,7 +91,6 @@ class Process:
         "ops",
         "pending",
         "pid",
-        "queued",
         "threads",
         "trap_links",
         "workflow",
@@ -102,10 +103,6 @@ class Process:
         self.threads: list[Thread] = []
         self.alive = True
         self.exit: Exit | None = None
-        self.inbox: Channel | None = None
-        self.events: Channel | None = None
-        self.listeners: dict[bytes, tuple[Channel, bool]] | None = None
-        self.queued: deque[tuple[bytes, Any, Any]] | None = None  # (topic, message, raw)
         self.monitored_by: set[bytes] | None = None
         self.monitoring: set[bytes] | None = None
         self.links: set[bytes] | None = None
@@ -124,11 +121,6 @@ class Process:
     def pid_text(self) -> str:
         """The PID as text, e.g. ``{app:processes|0x00002}``."""
         return self.pid.decode()
-
-    @property
-    def subscribed(self) -> bool:
-        """True when a message or event could still arrive for this process."""
-        return self.inbox is not None or self.events is not None or bool(self.listeners)
 
     def add_exit_callback(self, callback: ExitCallback) -> None:
         """Calls ``callback(process, exit)`` when the process ends."""

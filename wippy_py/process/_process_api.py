@@ -33,7 +33,7 @@ class ProcessApi:
     Args:
         scheduler: The dispatcher.
         spawner: Creates processes from entries.
-        channels: Creates channels (inbox, events, listen).
+        channels: Creates channels fed from Python.
         clock: The time module (event timestamps).
     """
 
@@ -45,9 +45,7 @@ class ProcessApi:
         self.spawner = spawner
         self.channels = channels
         self.names = NameRegistry()
-        kernel = self.vm.kernel
-        self.router = Router(scheduler, self.names, channels.new_channel, kernel.new_message,
-                             kernel.message_data)
+        self.router = Router(scheduler, self.names)
         self.lifecycle = Lifecycle(scheduler, self.router, self.names, clock.now_lua)
         scheduler.register_op("process.wait", self._op_wait)
         scheduler.register_op("process.dead", _op_dead)
@@ -75,10 +73,6 @@ class ProcessApi:
             "unlink": self._unlink,
             "get_trap_links": self._get_trap_links,
             "set_trap_links": self._set_trap_links,
-            "inbox": self._inbox,
-            "events": self._events,
-            "listen": self._listen,
-            "unlisten": self._unlisten,
             "reg_register": self._reg_register,
             "reg_lookup": self._reg_lookup,
             "reg_unregister": self._reg_unregister,
@@ -342,24 +336,6 @@ class ProcessApi:
 
     def _set_trap_links(self, value: Any) -> None:
         self._caller("set_options").trap_links = bool(value)
-
-    # -------------------------------------------------------- subscriptions
-    def _inbox(self) -> tuple[Any, Any]:
-        channel = self.router.inbox(self._caller("inbox"))
-        return channel, channel.lua
-
-    def _events(self) -> tuple[Any, Any]:
-        channel = self.router.events(self._caller("events"))
-        return channel, channel.lua
-
-    def _listen(self, topic: Any, as_message: Any) -> tuple[Any, Any]:
-        result = self.router.listen(self._caller("listen"), topic, bool(as_message))
-        if isinstance(result, ErrorValue):
-            return None, self._err(result)
-        return result, None
-
-    def _unlisten(self, channel: Any) -> bool:
-        return self.router.unlisten(self._caller("unlisten"), channel)
 
     # ---------------------------------------------------------------- names
     def _reg_register(self, name: Any, pid: Any, scope: Any) -> tuple[Any, Any]:

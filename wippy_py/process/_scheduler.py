@@ -2,9 +2,13 @@
 
 Approaches considered: one trio task per process costs ~8.5 µs per message and
 randomises order; one dispatcher over a FIFO run queue costs ~0.9 µs and gives a
-repeatable order (DESIGN decision 5). So processes are plain records; the dispatcher
-resumes their coroutines, performs the operation each one yields (``K.step`` protocol,
-see ``lua/kernel.lua``) and parks or resumes it. Timers live in a heap owned by the
+repeatable order (DESIGN decision 5). A run queue in Python still crossed into
+Python several times per message (~5 µs per hop of a ring of actors), so the run
+queue, the channels and the parking of threads live in Lua (``lua/sched.lua``):
+``K.run`` resumes ready threads until one yields a host operation, ends or needs
+attention, and this class performs the operation (the protocol is described in
+``lua/kernel.lua`` and ``lua/sched.lua``), ends processes and keeps what Python owns
+(pending host operations, timers, the trio side). Timers live in a heap owned by the
 dispatcher; I/O runs in trio tasks that call :meth:`Scheduler.wake`.
 """
 
@@ -14,7 +18,6 @@ import contextlib
 import heapq
 import itertools
 import logging
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +25,7 @@ import trio
 
 from ..errors import ErrorValue, internal
 from ..lua import LuaVM
-from ._model import BLOCKED_CHANNEL, BLOCKED_OP, DONE, READY, Exit, Process, Thread
+from ._model import BLOCKED_OP, DONE, READY, Exit, Process, Thread
 
 log = logging.getLogger("wippy_py.process")
 
@@ -30,6 +33,8 @@ OpHandler = Callable[[Thread, tuple[Any, ...]], "tuple[Any, ...] | None"]
 
 # Resumes between two trio checkpoints, so timers and I/O tasks get to run.
 _BATCH = 2000
+# What K.run reports (lua/sched.lua).
+_OP, _DONE, _ATTENTION, _IDLE = 0, 1, 2, 5
 
 
 class Scheduler:
@@ -42,12 +47,22 @@ class Scheduler:
 
     def __init__(self, vm: LuaVM) -> None:
         self.vm = vm
-        self._step = vm.step
-        self._ready: deque[tuple[Thread, tuple[Any, ...]]] = deque()
+        k = vm.kernel
+        # Kernel functions are looked up once (lupa: see process/_anchor.py).
+        self._run = k.run
+        self._push = k.push
+        self._proc_start = k.proc_start
+        self._thread_add = k.thread_add
+        self._proc_end = k.proc_end
+        self._any_queued = k.any_queued
+        self._stuck = k.stuck
+        self._lua_idle = k.idle
+        k.set_current_sink(self._set_current)
         self._ops: dict[bytes, OpHandler] = {}
         self.procs: dict[bytes, Process] = {}
         self.current: Process | None = None
         self._uniq = itertools.count(1)
+        self._tids = itertools.count(1)
         self._timers: list[list[Any]] = []
         self._timer_seq = itertools.count()
         self._wakeup = trio.Event()
@@ -70,7 +85,11 @@ class Scheduler:
 
     def has_ready(self, proc: Process) -> bool:
         """True while a thread of ``proc`` is ready to run (or running)."""
-        return self.current is proc or any(t.state == READY for t in proc.threads)
+        return self.current is proc or bool(self._any_queued(*[t.co for t in proc.threads]))
+
+    def _set_current(self, pid: bytes | None) -> None:
+        # Called from Lua (sched.lua) before a Python callback of another process.
+        self.current = self.procs.get(pid) if pid is not None else None
 
     # ---------------------------------------------------------------- processes
     def new_pid(self, host: str) -> bytes:
@@ -81,21 +100,19 @@ class Scheduler:
         self, proc: Process, co: Any, *, front: bool = False
     ) -> Process:
         """Registers a process whose main coroutine is ``co`` and makes it ready."""
-        thread = Thread(co, proc, True)
+        thread = Thread(co, proc, True, next(self._tids))
         proc.threads.append(thread)
         self.procs[proc.pid] = proc
-        if front:
-            self._ready.appendleft((thread, ()))
-        else:
-            self._ready.append((thread, ()))
+        self._proc_start(proc.pid, co, thread.tid, proc.workflow is not None, front)
         self._signal()
         return proc
 
     def spawn_thread(self, proc: Process, co: Any) -> Thread:
         """Adds a ``coroutine.spawn`` thread to a process and makes it ready."""
-        thread = Thread(co, proc, False)
+        thread = Thread(co, proc, False, next(self._tids))
         proc.threads.append(thread)
-        self._ready.append((thread, ()))
+        self._thread_add(proc.pid, co, thread.tid)
+        self._signal()
         return thread
 
     # ------------------------------------------------------------------ waking
@@ -106,19 +123,13 @@ class Scheduler:
         if thread.state == BLOCKED_OP:
             thread.proc.pending -= 1
         thread.state = READY
-        self._ready.append((thread, values))
+        self._push(thread.co, *values)
         self._signal()
 
     def block_on_op(self, thread: Thread) -> None:
         """Marks a thread as waiting for the host (it will be woken with :meth:`wake`)."""
         thread.state = BLOCKED_OP
         thread.proc.pending += 1
-
-    def block_on_channel(self, thread: Thread) -> None:
-        """Marks a thread as parked on channels; fails the process on deadlock."""
-        thread.state = BLOCKED_CHANNEL
-        if thread.proc.inbox is None:  # a process reading its inbox can always be woken
-            self._check_deadlock(thread.proc)
 
     def release_pending(self, proc: Process) -> None:
         """Ends a pending operation that did not wake a thread (a timer that fired into a
@@ -130,6 +141,11 @@ class Scheduler:
     def dispatching(self) -> bool:
         """True while a batch runs (an ``after_batch`` hook follows)."""
         return self._dispatching
+
+    def signal(self) -> None:
+        """Wakes the dispatcher after Python delivered into Lua channels (a thread may
+        have become ready); a no-op while it runs a batch."""
+        self._signal()
 
     def _signal(self) -> None:
         # Inside a batch the dispatcher is awake and re-checks the queue afterwards.
@@ -172,14 +188,15 @@ class Scheduler:
             task_status.started()
             while True:
                 next_deadline = self._fire_timers()
-                if self._ready:
+                if not self._lua_idle():
                     self._run_batch()
                     for hook in self.after_batch:
                         hook()
                     await trio.lowlevel.checkpoint()
                     continue
                 self._wakeup = trio.Event()
-                if self._ready or (next_deadline is not None and next_deadline <= self.now()):
+                due = next_deadline is not None and next_deadline <= self.now()
+                if due or not self._lua_idle():
                     continue
                 with trio.move_on_at(next_deadline if next_deadline is not None else float("inf")):
                     await self._wakeup.wait()
@@ -190,47 +207,38 @@ class Scheduler:
         self._nursery.start_soon(fn, *args)
 
     def _run_batch(self) -> None:
-        ready = self._ready
         self._dispatching = True
         try:
-            for _ in range(_BATCH):
-                if not ready:
-                    return
-                thread, values = ready.popleft()
-                proc = thread.proc
-                if thread.state != READY or not proc.alive:
-                    continue
-                self._drive(thread, values)
-                if proc.workflow is not None:
-                    proc.workflow.settle()
-        finally:
-            self._dispatching = False
-
-    def _drive(self, thread: Thread, values: tuple[Any, ...]) -> None:
-        step = self._step
-        proc = thread.proc
-        ops = self._ops if proc.ops is None else proc.ops
-        self.current = proc
-        try:
-            result = step(thread.co, *values)
-            while True:
-                if type(result) is int:  # a bare coroutine.yield(): resume at once
-                    result = step(thread.co)
-                    continue
-                status = result[0]
-                if status == 0:
-                    handler = ops.get(result[1])
-                    if handler is None:
-                        raise RuntimeError(f"unknown operation {result[1]!r}")
-                    answer = handler(thread, result[2:])
-                    if answer is None or not proc.alive:
-                        return
-                    result = step(thread.co, *answer)
-                    continue
-                self._thread_done(thread, result[1], result[2:])
-                return
+            result = self._run(_BATCH)
+            while result[0] != _IDLE:
+                result = self._attend(result)
         finally:
             self.current = None
+            self._dispatching = False
+
+    def _attend(self, result: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Handles what K.run reported about one thread; returns K.run's next report."""
+        status, remaining, tid = result[0], result[1], result[3]
+        proc = self.procs[result[2]]
+        thread = next(t for t in proc.threads if t.tid == tid)
+        self.current = proc
+        if status == _OP:
+            ops = self._ops if proc.ops is None else proc.ops
+            handler = ops.get(result[4])
+            if handler is None:
+                raise RuntimeError(f"unknown operation {result[4]!r}")
+            answer = handler(thread, result[5:])
+            if answer is not None and proc.alive:
+                self.current = None
+                return self._run(remaining, thread.co, *answer)  # resumed at once
+        elif status == _DONE:
+            self._thread_done(thread, result[4], result[5:])
+        else:  # a workflow thread parked, or the process may be deadlocked
+            self._check_deadlock(proc)
+        self.current = None
+        if proc.workflow is not None:
+            proc.workflow.settle()
+        return self._run(remaining)
 
     # ------------------------------------------------------------------- exits
     def _thread_done(self, thread: Thread, ok: Any, results: tuple[Any, ...]) -> None:
@@ -281,6 +289,7 @@ class Scheduler:
                 self._safe_kill(thread)
         proc.threads = []
         self.procs.pop(proc.pid, None)
+        self._proc_end(proc.pid)
         for listener in self.exit_listeners:
             listener(proc, exit)
         if proc.on_exit:
@@ -296,9 +305,9 @@ class Scheduler:
             self.vm.kill(thread.co)
 
     def _check_deadlock(self, proc: Process) -> None:
-        if not proc.alive or proc.pending or proc.subscribed:
+        if not proc.alive or proc.pending:
             return
-        if all(t.state == BLOCKED_CHANNEL for t in proc.threads):
+        if self._stuck(proc.pid):
             self.fail(
                 proc,
                 ErrorValue(
@@ -311,4 +320,4 @@ class Scheduler:
     @property
     def idle(self) -> bool:
         """True when no thread is ready to run."""
-        return not self._ready
+        return bool(self._lua_idle())

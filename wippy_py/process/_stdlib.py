@@ -129,9 +129,11 @@ class StdLib:
         base = {
             "channel": channel,
             "payload": kernel.readonly(b"payload", kernel.payload_module),
-            "os": kernel.readonly(b"os", vm.eval_trusted(_OS)(self.time.unix_seconds)),
-            "math": kernel.readonly(b"math", vm.eval_trusted(_MATH)(self._random)),
-            "print": vm.eval_trusted(_PRINT)(self._print),
+            # Python callables handed to Lua go through vm.host_fn (the scheduler's
+            # current process; build_module does it for module functions).
+            "os": kernel.readonly(b"os", vm.eval_trusted(_OS)(vm.host_fn(self.time.unix_seconds))),
+            "math": kernel.readonly(b"math", vm.eval_trusted(_MATH)(vm.host_fn(self._random))),
+            "print": vm.eval_trusted(_PRINT)(vm.host_fn(self._print)),
             **extra_globals,
         }
         vm.seal(base)

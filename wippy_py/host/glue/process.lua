@@ -1,30 +1,51 @@
 -- The `process` global: identity, messaging, spawning, links, monitors, names,
--- options and the spawner builder. Everything runs inline in Python except
--- `exec` (waits for the child) and the rare self-kill, which yield to the
--- dispatcher. Also installs coroutine.spawn and the event constructors the
--- Python side uses (K.pev_*).
+-- options and the spawner builder. Mailboxes (inbox, events, listen routing,
+-- messages kept until a subscription takes them) live in the process records of
+-- lua/sched.lua and are routed by lua/chan.lua, so a send between two actors
+-- stays in Lua; sends that involve a workflow (its Python hooks journal them),
+-- names, dead PIDs and bad arguments go to Python. `exec` (waits for the child)
+-- and the rare self-kill yield to the dispatcher. Also installs coroutine.spawn
+-- and the event constructors the Python side uses (K.pev_*).
 local py, K = ...
 local yield_op = K.yield_op
 local pack, copy, copy_all = K.pack_payload, K.copy, K.copy_all
 local raw_setmetatable, raw_error, raw_type, raw_pcall = setmetatable, error, type, pcall
-local raw_rawget, raw_pairs, raw_select = rawget, pairs, select
+local raw_pairs, raw_select, raw_next = pairs, select, next
+local sbyte = string.byte
 local py_send, py_spawn = py.send, py.spawn
+local ALL, NOW, cur, route, flush = K.ALL, K.NOW, K.cur, K.route, K.flush
+local TOPIC_OK, user_topic, MSG_MT = K.TOPIC_OK, K.user_topic, K.MSG_MT
+local PF = K.PF
+local PID, ACTOR, WF, INBOX, EVENTS, TOPICS =
+  PF.PID, PF.ACTOR, PF.WF, PF.INBOX, PF.EVENTS, PF.TOPICS
+local chan = K.chan
+local ch_make, ch_public, ch_state, ch_close, ch_put =
+  chan.make, chan.public, chan.state, chan.close, chan.put
+local EVENTS_TOPIC = "@pid/events"
 
-local co_running = coroutine.running
 
 local EXIT, LINK_DOWN, CANCEL = "pid.exit", "pid.link.down", "pid.cancel"
 
--- The PID of the running process, cached per coroutine (a coroutine never changes
--- process: functions and threads cannot be sent to another process).
-local PIDS = setmetatable({}, { __mode = "k" })
+-- The PID of the running process (its record is current while it runs).
 local function self_pid()
-  local co = co_running()
-  local pid = PIDS[co]
-  if pid == nil then
-    pid = py.pid()
-    if pid ~= "" then PIDS[co] = pid end
+  local P = cur()
+  if P then return P[PID] end
+  return py.pid()
+end
+
+local function caller(what)
+  local P = cur()
+  if P == nil then raw_error("process." .. what .. " can only be called from a process", 3) end
+  return P
+end
+
+local function topics_of(P)
+  local topics = P[TOPICS]
+  if not topics then
+    topics = {}
+    P[TOPICS] = topics
   end
-  return pid
+  return topics
 end
 
 local process = {}
@@ -32,22 +53,38 @@ local process = {}
 process.pid = self_pid
 process.id = self_pid
 
--- Python builds the Message object: Lua objects that Python keeps must come from a
--- kernel call (see process/_anchor.py), and it needs one anyway.
+local UNSENDABLE = { ["function"] = true, thread = true, userdata = true }
+
+-- A send from an actor to an actor (a PID) is routed here, in Lua (the hot path
+-- of every actor program, hence written out); anything else (names, dead PIDs,
+-- workflows on either side, bad topics) goes to Python.
 function process.send(dest, topic, ...)
-  local data
-  if raw_select("#", ...) == 1 then
+  local data, count
+  local n = raw_select("#", ...)
+  if n == 1 then
     data = ...
     local kind = raw_type(data)
     if kind == "table" then
       data = copy(data)
-    elseif kind == "function" or kind == "thread" or kind == "userdata" then
+    elseif UNSENDABLE[kind] then
       data = pack(data)  -- raises the "cannot send" error
     end
-    return py_send(dest, topic, data)
+  else
+    data = pack(...)
+    if n > 1 then count = n end
   end
-  local count = raw_select("#", ...)
-  return py_send(dest, topic, pack(...), count > 1 and count or nil)
+  local P = ALL[dest]
+  if P ~= nil and P[ACTOR] and (TOPIC_OK[topic] or user_topic(topic)) then
+    local me = NOW[1]
+    if me and not me[WF] then
+      local msg = raw_setmetatable({ ["\0t"] = topic, ["\0f"] = me[PID], ["\0p"] = data,
+        ["\0n"] = count or false }, MSG_MT)
+      local inbox = P[INBOX]
+      if inbox and not P[TOPICS] then ch_put(inbox, msg) else route(P, topic, nil, msg) end
+      return true
+    end
+  end
+  return py_send(dest, topic, data, count)
 end
 
 local function spawn(mode)
@@ -109,27 +146,68 @@ function process.set_options(options)
   return true
 end
 
--- Subscriptions return the same channel object on every call.
-local function channel_of(h, existing)
-  if existing ~= nil then return existing end
-  return K.wrap_channel(h)
+-- Subscriptions: unbounded channels; inbox() and events() return the same
+-- channel on every call.
+function process.inbox()
+  local P = caller("inbox")
+  local S = P[INBOX]
+  if not S then
+    S = ch_make(-1)
+    P[INBOX] = S
+    flush(P)
+  end
+  return ch_public(S)
 end
-function process.inbox() return channel_of(py.inbox()) end
-function process.events() return channel_of(py.events()) end
+
+function process.events()
+  local P = caller("events")
+  local S = P[EVENTS]
+  if not S then
+    S = ch_make(-1)
+    P[EVENTS] = S
+    topics_of(P)[EVENTS_TOPIC] = { S, false }
+    flush(P)
+  end
+  return ch_public(S)
+end
+
+local function invalid(message) return nil, K.new_error(message, "Invalid", false) end
+
 function process.listen(topic, options)
   local as_message = false
   if options ~= nil then
     if raw_type(options) ~= "table" then raw_error("process.listen: options must be a table", 2) end
     as_message = options.message == true
   end
-  local h, err = py.listen(topic, as_message)
-  if h == nil then return nil, err end
-  return K.wrap_channel(h)
+  local P = caller("listen")
+  if raw_type(topic) ~= "string" or topic == "" then
+    return invalid("listen: topic must be a non-empty string")
+  end
+  if sbyte(topic, 1) == 64 then return invalid("listen: cannot listen to @ topics") end
+  local topics = topics_of(P)
+  if topics[topic] then
+    return invalid("listen: already listening on topic '" .. topic
+      .. "' (unlisten the other channel first)")
+  end
+  local S = ch_make(-1)
+  topics[topic] = { S, as_message }
+  flush(P)
+  return ch_public(S)
 end
+
 function process.unlisten(ch)
-  local h = raw_type(ch) == "table" and raw_rawget(ch, "\0h")
-  if not h then raw_error("process.unlisten expects a channel returned by process.listen", 2) end
-  return py.unlisten(h)
+  local S = raw_type(ch) == "table" and ch_state(ch)
+  if not S then raw_error("process.unlisten expects a channel returned by process.listen", 2) end
+  local topics = caller("unlisten")[TOPICS]
+  if not topics then return false end
+  for topic, sub in raw_next, topics do
+    if sub[1] == S and topic ~= EVENTS_TOPIC then
+      topics[topic] = nil
+      ch_close(S)
+      return true
+    end
+  end
+  return false
 end
 
 process.event = K.readonly("process.event", { EXIT = EXIT, LINK_DOWN = LINK_DOWN, CANCEL = CANCEL })
