@@ -17,7 +17,7 @@ import trio
 
 from .backends.local import LocalEngine, journal_path
 from .durations import SECOND
-from .errors import EntryError
+from .errors import EntryError, WippyError
 from .host._catalog import MODULE_CLASSES, workflow_allowed
 from .journal import Journal
 from .lua import DEFAULT_INSTRUCTION_BUDGET, DEFAULT_MEMORY_LIMIT, LuaVM
@@ -79,25 +79,25 @@ class Node:
         for entry in registry.by_kind("workflow.lua"):
             check_workflow_modules(entry, [str(m) for m in entry.data.get("modules") or []])
         self.engines: list[LocalEngine] = []
-        # Workers that cannot run here, with the reason (a real Temporal address).
+        # Providers of the workers whose client is a Temporal server (backends/temporal).
+        self.temporal: list[Any] = []
+        # Workers that cannot run here, with the reason (temporalio not installed).
         self.unavailable_workers: dict[str, str] = {}
         self._setup_workflow_engines(embedded, synchronous)
+        self._setup_temporal(instruction_budget)
 
     def _setup_workflow_engines(self, embedded: bool, synchronous: str) -> None:
         # One embedded engine per journal file; workers of clients that share a
         # journal share the engine.
         root = self.registry.root or Path(".")
         by_journal: dict[Path, dict[str, str]] = {}
+        self._remote_workers: list[str] = []
         for worker in self.registry.by_kind("temporal.worker"):
             client = self.registry.get(str(worker.data.get("client", "")))
             client_data = client.data if client is not None else {}
             address = str(client_data.get("address", ""))
             if address != "embedded" and not embedded:
-                self.unavailable_workers[str(worker.id)] = (
-                    f"its client {client.id if client else '?'} has address {address!r}; this "
-                    "build runs workflows on the embedded engine only: set the client's "
-                    "address to 'embedded' or start the app with `wippy-py run --embedded`"
-                )
+                self._remote_workers.append(str(worker.id))
                 continue
             path = journal_path(root, client_data).resolve()
             by_journal.setdefault(path, {})[str(worker.id)] = str(worker.data.get("task_queue", ""))
@@ -110,6 +110,25 @@ class Node:
             for worker_id in workers:
                 self.spawner.add_provider(worker_id, engine)
 
+    def _setup_temporal(self, instruction_budget: int) -> None:
+        # Workers whose client has a real address run on that Temporal server.
+        if not self._remote_workers:
+            return
+        try:
+            from .backends.temporal import providers
+        except ImportError:
+            for worker_id in self._remote_workers:
+                self.unavailable_workers[worker_id] = (
+                    "its client is a Temporal server and the Temporal backend is not "
+                    "installed: pip install 'wippy-py[temporal]', or start the app with "
+                    "`wippy-py run --embedded`")
+            return
+        found = providers(self.registry, self._remote_workers, self.processes, self.funcs,
+                          instruction_budget)
+        for worker_id, provider in found.items():
+            self.temporal.append(provider)
+            self.spawner.add_provider(worker_id, provider)
+
     def engine_of(self, worker: str) -> LocalEngine | None:
         """The embedded engine serving ``worker`` (None when it runs nowhere)."""
         return next((e for e in self.engines if e.serves(worker)), None)
@@ -117,10 +136,14 @@ class Node:
     async def _start_engines(self, nursery: trio.Nursery) -> None:
         for engine in self.engines:
             await nursery.start(engine.run)
+        for provider in self.temporal:
+            await nursery.start(provider.run)
 
     def _stop_engines(self) -> None:
         for engine in self.engines:
             engine.stop()
+        for provider in self.temporal:
+            provider.stop()
 
     # ------------------------------------------------------------------ hosts
     def host_kind(self, host_id: str) -> str | None:
@@ -176,20 +199,27 @@ class Node:
 
         Raises:
             SpawnError: the entry cannot be spawned.
+            WippyError: a workflow backend could not start (a Temporal server that
+                cannot be reached).
         """
         terminal = self.terminal_host(host)
         proc = self.spawn(entry_id, terminal, args)
         done = trio.Event()
         proc.add_exit_callback(lambda _p, _e: done.set())
-        async with trio.open_nursery() as nursery:
-            # The engines recover their unfinished runs before the entry runs: a
-            # spawn with an explicit workflow ID must find the run left in flight
-            # (use_existing), not start a second one.
-            await self._start_engines(nursery)
-            await nursery.start(self.scheduler.run)
-            await done.wait()
-            self._stop_engines()
-            nursery.cancel_scope.cancel()
+        try:
+            async with trio.open_nursery() as nursery:
+                # The engines recover their unfinished runs before the entry runs: a
+                # spawn with an explicit workflow ID must find the run left in flight
+                # (use_existing), not start a second one.
+                await self._start_engines(nursery)
+                await nursery.start(self.scheduler.run)
+                await done.wait()
+                self._stop_engines()
+                nursery.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            if len(group.exceptions) == 1 and isinstance(group.exceptions[0], WippyError):
+                raise group.exceptions[0] from None
+            raise
         assert proc.exit is not None
         return proc.exit
 
@@ -240,11 +270,15 @@ class Node:
         with trio.CancelScope(shield=True):
             async with trio.open_nursery() as runtime:
                 await runtime.start(self.scheduler.run)
-                await self._start_engines(runtime)
+                try:
+                    await self._start_engines(runtime)
+                except WippyError as exc:  # a Temporal server that cannot be reached
+                    failure.append(exc)
                 with trio.CancelScope() as boot:
                     runtime.start_soon(_cancel_when_set, stopping, boot)
                     try:
-                        await self.supervisor.start_all(runtime)
+                        if not failure:
+                            await self.supervisor.start_all(runtime)
                     except SupervisionError as exc:
                         failure.append(exc)
                 booted.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -76,18 +77,44 @@ def _remote_app(app: Path) -> None:
         text.replace("    address: embedded\n", "    address: localhost:7233\n", 1))
 
 
-def test_workers_that_cannot_run_are_warned_about_but_do_not_fail(app: Path) -> None:
-    _remote_app(app)
+def _unreachable_app(app: Path) -> None:
+    # Nothing listens on the port; the worker gives up at once.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    text = (app / "_index.yaml").read_text()
+    text = text.replace("    address: embedded\n",
+                        f"    address: 127.0.0.1:{port}\n    connection_timeout: 2s\n", 1)
+    text = text.replace("    task_queue:", "    lifecycle: {restart: {max_attempts: 1}}\n"
+                        "    task_queue:", 1)
+    (app / "_index.yaml").write_text(text)
+
+
+def test_an_unreachable_temporal_server_stops_the_run_with_a_clear_error(app: Path) -> None:
+    pytest.importorskip("temporalio", reason="the temporal extra is not installed")
+    _unreachable_app(app)
     proc = subprocess.run(
         [sys.executable, "-m", "wippy_py", "run", str(app), "-x", "app:nap"],
         capture_output=True, text=True, timeout=120,
     )
-    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 1
-    assert "app:worker" in warnings[0] and "localhost:7233" in warnings[0]
-    assert "--embedded" in warnings[0]
-    assert proc.returncode == 1  # app:nap cannot start its workflow, but the app booted
-    assert "app:worker" in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "temporal.worker app:worker" in proc.stderr and "cannot connect" in proc.stderr
+    assert "--embedded" in proc.stderr
+
+
+def test_without_the_temporal_extra_remote_workers_are_warned_about(
+    app: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wippy_py.node import Node
+    from wippy_py.registry import load_registry
+
+    _remote_app(app)
+    monkeypatch.setitem(sys.modules, "wippy_py.backends.temporal", None)  # not installed
+    node = Node(load_registry(app))
+    assert list(node.unavailable_workers) == ["app:worker"]
+    reason = node.unavailable_workers["app:worker"]
+    assert "wippy-py[temporal]" in reason and "--embedded" in reason
 
 
 def test_embedded_flag_runs_workers_of_remote_clients_here(app: Path) -> None:
