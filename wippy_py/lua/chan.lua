@@ -20,7 +20,7 @@ local K = ...
 local co_yield = coroutine.yield
 local raw_error, raw_setmetatable, raw_type = error, setmetatable, type
 local sbyte, tmove = string.byte, table.move
-local RT, PARK, MSG_MT = K.RT, K.PARK, K.MSG_MT
+local RT, PARK, PARK_RECV, MSG_MT = K.RT, K.PARK, K.PARK_RECV, K.MSG_MT
 local wake, NOW = K.wake, K.NOW
 local ST, GEN, PARKED = K.BOX.ST, K.BOX.GEN, K.BOX.PARKED
 local PF = K.PF
@@ -176,8 +176,9 @@ local function try_receive(S)
   return false
 end
 
--- Appends from the runtime (messages, events, timers): never blocks.
-local function put(S, v)
+-- Appends from the runtime (messages, events, timers): never blocks. (K.put, in
+-- sched.lua, handles a waiting plain receiver itself and calls this otherwise.)
+local function slow_put(S, v)
   if S[CLOSED] then return end
   local rb = S[RBOX]
   if rb then
@@ -197,6 +198,8 @@ local function put(S, v)
   end
   buf_push(S, v)
 end
+K.set_slow_paths(slow_put, function(S, box, gen) reg_push(S, RECV, box, gen, 0, nil) end)
+local put = K.put
 
 local function close(S)
   if S[CLOSED] then return end
@@ -224,7 +227,8 @@ local function park_box()
   return box, gen
 end
 
--- ch:receive() and ch:send(v)
+-- ch:receive() and ch:send(v). A receive that must wait yields the channel to
+-- K.run, which registers the thread (sched.lua: park_receiver).
 local function receive(ch)
   local S = CHS[ch]
   if not S then raw_error("expected a channel", 2) end
@@ -232,17 +236,8 @@ local function receive(ch)
     local ready, v, ok = try_receive(S)
     if ready then return v, ok end
   end
-  local box = NOW[2]
-  if not box then raw_error("a channel operation would block outside a process", 2) end
-  local gen = box[GEN] + 1
-  box[GEN] = gen
-  local r = S[RECV]
-  if not S[RBOX] and not (r and r.t >= r.h) then
-    S[RBOX], S[RGEN] = box, gen
-  else
-    reg_push(S, RECV, box, gen, 0, nil)
-  end
-  local v, ok = co_yield(RT, PARK)
+  if not NOW[2] then raw_error("a channel operation would block outside a process", 2) end
+  local v, ok = co_yield(RT, PARK_RECV, S)
   return v, ok
 end
 

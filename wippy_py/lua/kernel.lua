@@ -313,7 +313,9 @@ function K.new_process_thread(factory, env_mt, method, ...)
     return END, pack(raw_xpcall(function()
       local fn, err = K.instantiate(factory, env_mt, method)
       if not fn then raw_error(new_error(err, "NotFound", false), 0) end
-      return fn(table.unpack(args, 1, n))
+      local a = args
+      args = nil  -- not kept alive by the closure for the process's lifetime
+      return fn(table.unpack(a, 1, n))
     end, handler))
   end)), false, false, 0, 0, false, false, false }
 end

@@ -42,8 +42,11 @@ local INBOX, EVENTS, TOPICS, QUEUED_MSGS, GONE = 6, 7, 8, 9, 10
 K.PF = { PID = PID, ACTOR = ACTOR, WF = WF, INBOX = INBOX, EVENTS = EVENTS,
   TOPICS = TOPICS, QUEUED = QUEUED_MSGS, GONE = GONE }
 
-local PARK = {}  -- yielded as (RT, PARK): the thread waits on channels (chan.lua)
-K.PARK = PARK
+-- (RT, PARK): the thread waits on channels, registered by chan.lua;
+-- (RT, PARK_RECV, S): a plain receive on the channel state S, registered here
+-- (in the main state, where no instruction hook slows the work down).
+local PARK, PARK_RECV = {}, {}
+K.PARK, K.PARK_RECV = PARK, PARK_RECV
 local PACKED = {}  -- box[VA] == PACKED: box[VB] holds the resume values, packed
 
 -- Messages, payloads and queue entries die young while processes live long: the
@@ -109,6 +112,44 @@ local function wake(box, a, b, c)
   rq_count = rq_count + 1
 end
 K.wake = wake
+
+-- Puts a value into a channel (chan.lua: state {size, closed, ...}; rbox and rgen
+-- at 7 and 8): the hot case, a plain receiver waiting, is handled here with the
+-- wake-up written out; everything else goes to chan.lua's put.
+local RECV, RBOX, RGEN = 4, 7, 8
+local slow_put, queue_receiver = nil, nil
+-- chan.lua's put (all other cases) and its registration of a receiver in the
+-- receivers queue (when the rbox slot is taken).
+function K.set_slow_paths(put_fn, queue_fn) slow_put, queue_receiver = put_fn, queue_fn end
+
+-- A thread parks in a plain receive on S: the oldest plain receiver sits in the
+-- rbox slot while the receivers queue is empty.
+local function park_receiver(box, S)
+  local gen = box[GEN] + 1
+  box[GEN] = gen
+  local r = S[RECV]
+  if not S[RBOX] and not (r and r.t >= r.h) then
+    S[RBOX], S[RGEN] = box, gen
+  else
+    queue_receiver(S, box, gen)
+  end
+end
+
+local function put(S, v)
+  local rb = S[RBOX]
+  if rb and rb[ST] == PARKED and rb[GEN] == S[RGEN] then  -- (a closed channel has none)
+    S[RBOX] = false
+    rb[ST], rb[VA], rb[VB] = QUEUED, v, true  -- (c: a plain receive takes two)
+    local P = rb[BP]
+    if not P[INBOX] then P[NPARK] = P[NPARK] - 1 end
+    if rq_count == cap then rq_grow() end
+    RQ[((rq_head + rq_count) & mask) + 1] = rb
+    rq_count = rq_count + 1
+    return
+  end
+  slow_put(S, v)
+end
+K.put = put
 
 ---------------------------------------------------------------------------
 -- Processes and threads (called from Python, by PID)
@@ -207,20 +248,27 @@ end
 local CONTINUE, OP, DONE, ATTENTION, BARE, IDLE = -1, 0, 1, 2, 3, 5
 local OUT = nil  -- the packed values of an OP or DONE report
 
--- A thread parked: does Python need to look at its process?
-local function parked(box, P)
-  box[ST] = PARKED
-  if P[INBOX] then return P[WF] end
+-- A thread of a process without an inbox parked (counted): does Python need to
+-- look at the process (a workflow, or maybe a deadlock)?
+local function parked_attention(P)
   local n = P[NPARK] + 1
   P[NPARK] = n
   return P[WF] or (n == P[NTH] and not subscribed(P))
 end
 
+-- A thread parked: does Python need to look at its process?
+local function parked(box, P)
+  box[ST] = PARKED
+  if P[INBOX] then return P[WF] end
+  return parked_attention(P)
+end
+
 -- What a resume of `box` came back with (the first values co_resume returned).
-local function settle(box, ok, a, b)
+local function settle(box, ok, a, b, c)
   if box[ST] == DEAD then return CONTINUE end  -- ended meanwhile (terminated)
   if a == RT then
-    if b == PARK then
+    if b == PARK_RECV then park_receiver(box, c) end
+    if b == PARK or b == PARK_RECV then
       if parked(box, box[BP]) then return ATTENTION end
       return CONTINUE
     end
@@ -262,25 +310,40 @@ function K.run(limit, box, ...)
     local code = resume(box, ...)
     if code ~= CONTINUE then return report(code, limit, box) end
   end
+  -- Constants in registers: the loop below is the hot path of every message.
+  local now, slice, rt, park_recv, packed = NOW, SLICE, RT, PARK_RECV, PACKED
   while limit > 0 and rq_count > 0 do
-    local b = RQ[rq_head + 1]
-    RQ[rq_head + 1] = false
-    rq_head, rq_count = (rq_head + 1) & mask, rq_count - 1
+    local i = rq_head + 1
+    local b = RQ[i]
+    RQ[i] = false
+    rq_head, rq_count = i & mask, rq_count - 1
     if b[ST] == QUEUED then
       limit = limit - 1
-      local co, P, x, y, z = b[CO], b[BP], b[VA], b[VB], b[VC]
-      b[ST], b[VA], b[VB], b[VC] = ACTIVE, nil, nil, nil
-      NOW[1], NOW[2] = P, b
-      SLICE[1], SLICE[2], SLICE[3] = 0, false, co
-      local ok, r1, r2
-      if x == PACKED then ok, r1, r2 = co_resume(co, unpack(y, 1, y.n))
-      else ok, r1, r2 = co_resume(co, x, y, z) end
-      if r1 == RT and r2 == PARK and b[ST] == ACTIVE then  -- the common case, inline
-        if parked(b, P) then return report(ATTENTION, limit, b) end
+      local co, P, x, y = b[CO], b[BP], b[VA], b[VB]
+      b[ST], b[VA], b[VB] = ACTIVE, nil, nil
+      now[1], now[2] = P, b
+      slice[1], slice[2], slice[3] = 0, false, co
+      local ok, r1, r2, r3
+      if x == packed then ok, r1, r2, r3 = co_resume(co, unpack(y, 1, y.n))
+      else ok, r1, r2, r3 = co_resume(co, x, y, b[VC]) end
+      if r2 == park_recv and r1 == rt and b[ST] == ACTIVE then  -- the common case, inline
+        local gen = b[GEN] + 1
+        b[ST], b[GEN] = PARKED, gen
+        local r = r3[RECV]
+        if not r3[RBOX] and not (r and r.t >= r.h) then
+          r3[RBOX], r3[RGEN] = b, gen
+        else
+          queue_receiver(r3, b, gen)
+        end
+        if P[INBOX] then
+          if P[WF] then return report(ATTENTION, limit, b) end
+        elseif parked_attention(P) then
+          return report(ATTENTION, limit, b)
+        end
       else
-        local code = settle(b, ok, r1, r2)
+        local code = settle(b, ok, r1, r2, r3)
         while code == BARE do
-          SLICE[1], SLICE[2] = 0, false
+          slice[1], slice[2] = 0, false
           code = settle(b, co_resume(co))
         end
         if code ~= CONTINUE then return report(code, limit, b) end
