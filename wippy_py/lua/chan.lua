@@ -20,13 +20,18 @@ local K = ...
 local co_yield = coroutine.yield
 local raw_error, raw_setmetatable, raw_type = error, setmetatable, type
 local sbyte, tmove = string.byte, table.move
-local RT, PARK, PARK_RECV, MSG_MT = K.RT, K.PARK, K.PARK_RECV, K.MSG_MT
+local RT, PARK, PARK_RECV = K.RT, K.PARK, K.PARK_RECV
+local new_message, message_data = K.new_message, K.message_data
 local wake, NOW = K.wake, K.NOW
-local ST, GEN, PARKED = K.BOX.ST, K.BOX.GEN, K.BOX.PARKED
-local PF = K.PF
-local INBOX, TOPICS, QUEUED, GONE = PF.INBOX, PF.TOPICS, PF.QUEUED, PF.GONE
+-- Record fields of sched.lua, as compile-time constants (checked against K.BOX, K.PF).
+local ST <const>, GEN <const>, PARKED <const> = 4, 5, 2
+local INBOX <const>, TOPICS <const>, QUEUED <const>, GONE <const> = 6, 8, 9, 10
+assert(K.BOX.ST == ST and K.BOX.GEN == GEN and K.BOX.PARKED == PARKED)
+assert(K.PF.INBOX == INBOX and K.PF.TOPICS == TOPICS and K.PF.QUEUED == QUEUED
+  and K.PF.GONE == GONE)
 
-local SIZE, CLOSED, BUF, RECV, SEND, PUB, RBOX, RGEN = 1, 2, 3, 4, 5, 6, 7, 8
+local SIZE <const>, CLOSED <const>, BUF <const>, RECV <const> = 1, 2, 3, 4
+local SEND <const>, PUB <const>, RBOX <const>, RGEN <const> = 5, 6, 7, 8
 
 local CHS = raw_setmetatable({}, { __mode = "k" })  -- public object -> state
 local CH_MT = { __name = "channel", __metatable = "channel" }  -- methods: glue
@@ -132,7 +137,7 @@ local function sender_done(box, case)
   if case == 0 then wake(box, true) else wake(box, case, nil, true) end
 end
 
-local SENT, WOULD_BLOCK, IS_CLOSED = 1, 0, 2
+local SENT <const>, WOULD_BLOCK <const>, IS_CLOSED <const> = 1, 0, 2
 
 local function try_send(S, v)
   if S[CLOSED] then return IS_CLOSED end
@@ -295,7 +300,7 @@ local function route(P, topic, data, msg)
     local sub = topics[topic]
     if sub then
       if sub[2] then put(sub[1], msg)
-      elseif msg ~= nil then put(sub[1], msg["\0p"])
+      elseif msg ~= nil then put(sub[1], message_data(msg))
       else put(sub[1], data) end
       return
     end
@@ -319,8 +324,7 @@ K.route = route
 -- subscription (the common case). `count`: the number of payloads when the
 -- sender passed several.
 local function post(P, topic, from, data, count)
-  local msg = raw_setmetatable({ ["\0t"] = topic, ["\0f"] = from, ["\0p"] = data,
-    ["\0n"] = count or false }, MSG_MT)
+  local msg = new_message(topic, from, data, count)
   local inbox = P[INBOX]
   if inbox and not P[TOPICS] and sbyte(topic, 1) ~= 64 then
     put(inbox, msg)

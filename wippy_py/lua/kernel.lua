@@ -45,35 +45,44 @@ K.payload_module = { new = new_payload }
 
 local MSG = {}
 local MSG_MT = { __name = "message", __metatable = "message" }
+-- A message is {"\0t" = topic, "\0f" = from, "\0p" = payload} or, sent with
+-- several payloads, {"\0t", "\0f", "\0m" = the table of them, "\0n" = count}.
+local function message_data(m)
+  local data = raw_rawget(m, "\0p")  -- rawget: a nil payload must not recurse
+  if data == nil then data = raw_rawget(m, "\0m") end
+  return data
+end
+K.message_data = message_data
 MSG_MT.__index = function(m, key)
   local method = MSG[key]
   if method ~= nil then return method end
-  local data = raw_rawget(m, "\0p")  -- rawget: a nil payload must not recurse
+  local data = message_data(m)
   if raw_type(data) == "table" then return data[key] end
   return nil
 end
 function MSG.topic(m) return m["\0t"] end
 function MSG.from(m) return m["\0f"] end
 function MSG.payload(m)
-  local data = m["\0p"]  -- absent (nil): __index answers nil without recursing
+  local data = m["\0p"]  -- absent: __index answers nil (or nil from "\0m")
+  if data ~= nil then return raw_setmetatable({ ["\0v"] = data }, PAYLOAD_MT) end
+  data = raw_rawget(m, "\0m")
   if data == nil then return nil end  -- a message sent without payload
-  local count = m["\0n"]
-  if count then
-    -- Sent with several payloads: a table of Payloads (Wippy), which also answers
-    -- :data() with the table of values, like a single Payload of that table.
-    local payloads = {}
-    for i = 1, count do payloads[i] = new_payload(data[i]) end
-    return raw_setmetatable(payloads, { __index = { data = function() return data end } })
-  end
-  return raw_setmetatable({ ["\0v"] = data }, PAYLOAD_MT)
+  -- Sent with several payloads: a table of Payloads (Wippy), which also answers
+  -- :data() with the table of values, like a single Payload of that table.
+  local payloads = {}
+  for i = 1, raw_rawget(m, "\0n") do payloads[i] = new_payload(data[i]) end
+  return raw_setmetatable(payloads, { __index = { data = function() return data end } })
 end
--- count: the number of payloads when the sender passed several (false for one).
+-- count: the number of payloads when the sender passed several (data is then a
+-- table of them); nil or false for one.
 function K.new_message(topic, from, data, count)
-  return raw_setmetatable({ ["\0t"] = topic, ["\0f"] = from, ["\0p"] = data,
-    ["\0n"] = count or false }, MSG_MT)
+  if count then
+    return raw_setmetatable({ ["\0t"] = topic, ["\0f"] = from, ["\0m"] = data,
+      ["\0n"] = count }, MSG_MT)
+  end
+  return raw_setmetatable({ ["\0t"] = topic, ["\0f"] = from, ["\0p"] = data }, MSG_MT)
 end
 K.MSG_MT = MSG_MT
-function K.message_data(m) return raw_rawget(m, "\0p") end
 
 -- Deep copy of a value sent to another process; functions and threads are refused.
 local function deep_copy(v, seen)

@@ -33,12 +33,14 @@ local raw_next, pack, unpack, tcreate = next, table.pack, table.unpack, table.cr
 local RT, END, SLICE, thread_failed = K.RT, K.END, K.SLICE, K.thread_failed
 
 -- box fields and thread states
-local CO, TID, BP, ST, GEN, VA, VB, VC = 1, 2, 3, 4, 5, 6, 7, 8
-local ACTIVE, QUEUED, PARKED, DEAD = 0, 1, 2, 3
+local CO <const>, TID <const>, BP <const>, ST <const>, GEN <const> = 1, 2, 3, 4, 5
+local VA <const>, VB <const>, VC <const> = 6, 7, 8
+local ACTIVE <const>, QUEUED <const>, PARKED <const>, DEAD <const> = 0, 1, 2, 3
 K.BOX = { ST = ST, GEN = GEN, PARKED = PARKED }
 -- P fields
-local PID, ACTOR, NTH, NPARK, WF = 1, 2, 3, 4, 5
-local INBOX, EVENTS, TOPICS, QUEUED_MSGS, GONE = 6, 7, 8, 9, 10
+local PID <const>, ACTOR <const>, NTH <const>, NPARK <const>, WF <const> = 1, 2, 3, 4, 5
+local INBOX <const>, EVENTS <const>, TOPICS <const> = 6, 7, 8
+local QUEUED_MSGS <const>, GONE <const> = 9, 10
 K.PF = { PID = PID, ACTOR = ACTOR, WF = WF, INBOX = INBOX, EVENTS = EVENTS,
   TOPICS = TOPICS, QUEUED = QUEUED_MSGS, GONE = GONE }
 
@@ -116,7 +118,7 @@ K.wake = wake
 -- Puts a value into a channel (chan.lua: state {size, closed, ...}; rbox and rgen
 -- at 7 and 8): the hot case, a plain receiver waiting, is handled here with the
 -- wake-up written out; everything else goes to chan.lua's put.
-local RECV, RBOX, RGEN = 4, 7, 8
+local RECV <const>, RBOX <const>, RGEN <const> = 4, 7, 8
 local slow_put, queue_receiver = nil, nil
 -- chan.lua's put (all other cases) and its registration of a receiver in the
 -- receivers queue (when the rbox slot is taken).
@@ -245,7 +247,8 @@ end
 ---------------------------------------------------------------------------
 -- The loop
 ---------------------------------------------------------------------------
-local CONTINUE, OP, DONE, ATTENTION, BARE, IDLE = -1, 0, 1, 2, 3, 5
+local CONTINUE <const>, OP <const>, DONE <const> = -1, 0, 1
+local ATTENTION <const>, BARE <const>, IDLE <const> = 2, 3, 5
 local OUT = nil  -- the packed values of an OP or DONE report
 
 -- A thread of a process without an inbox parked (counted): does Python need to

@@ -220,7 +220,9 @@ class Scheduler:
         """Handles what K.run reported about one thread; returns K.run's next report."""
         status, remaining, tid = result[0], result[1], result[3]
         proc = self.procs[result[2]]
-        thread = next(t for t in proc.threads if t.tid == tid)
+        thread = proc.threads[0]  # the main thread, unless coroutine.spawn was used
+        if thread.tid != tid:
+            thread = next(t for t in proc.threads if t.tid == tid)
         self.current = proc
         if status == _OP:
             ops = self._ops if proc.ops is None else proc.ops

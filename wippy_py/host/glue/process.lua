@@ -14,10 +14,14 @@ local raw_pairs, raw_select, raw_next = pairs, select, next
 local sbyte = string.byte
 local py_send, py_spawn = py.send, py.spawn
 local ALL, NOW, cur, route, flush = K.ALL, K.NOW, K.cur, K.route, K.flush
-local TOPIC_OK, user_topic, MSG_MT = K.TOPIC_OK, K.user_topic, K.MSG_MT
+local TOPIC_OK, user_topic, MSG_MT, new_message = K.TOPIC_OK, K.user_topic, K.MSG_MT,
+  K.new_message
+-- Process record fields of lua/sched.lua, as compile-time constants.
+local PID <const>, ACTOR <const>, WF <const>, INBOX <const>, EVENTS <const>,
+  TOPICS <const> = 1, 2, 5, 6, 7, 8
 local PF = K.PF
-local PID, ACTOR, WF, INBOX, EVENTS, TOPICS =
-  PF.PID, PF.ACTOR, PF.WF, PF.INBOX, PF.EVENTS, PF.TOPICS
+assert(PF.PID == PID and PF.ACTOR == ACTOR and PF.WF == WF and PF.INBOX == INBOX
+  and PF.EVENTS == EVENTS and PF.TOPICS == TOPICS)
 local chan = K.chan
 local ch_make, ch_public, ch_state, ch_close, ch_put =
   chan.make, chan.public, chan.state, chan.close, chan.put
@@ -77,8 +81,12 @@ function process.send(dest, topic, ...)
   if P ~= nil and P[ACTOR] and (TOPIC_OK[topic] or user_topic(topic)) then
     local me = NOW[1]
     if me and not me[WF] then
-      local msg = raw_setmetatable({ ["\0t"] = topic, ["\0f"] = me[PID], ["\0p"] = data,
-        ["\0n"] = count or false }, MSG_MT)
+      local msg  -- K.new_message, written out for the common case (one payload)
+      if count then
+        msg = new_message(topic, me[PID], data, count)
+      else
+        msg = raw_setmetatable({ ["\0t"] = topic, ["\0f"] = me[PID], ["\0p"] = data }, MSG_MT)
+      end
       local inbox = P[INBOX]
       if inbox and not P[TOPICS] then ch_put(inbox, msg) else route(P, topic, nil, msg) end
       return true
