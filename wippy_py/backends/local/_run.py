@@ -91,7 +91,7 @@ class WorkflowRun(CommandsMixin):
         self.children: dict[bytes, Any] | None = None
         self.queue: deque[Event] | None = None
         self.backlog: list[Event] | None = None  # events that came during replay
-        self.rng = LuaRandom(row.run_id)
+        self.rng: LuaRandom | None = None  # made on the first math.random()
         self.failure: ErrorValue | None = None
         self.outcome: str | None = None  # "terminated", "continued" when not a plain exit
         self.stopping = False
@@ -192,6 +192,8 @@ class WorkflowRun(CommandsMixin):
 
     def random(self, low: Any, high: Any) -> Any:
         """``math.random`` from the run's own generator (same numbers on replay)."""
+        if self.rng is None:
+            self.rng = LuaRandom(self.run_id)
         return self.rng.draw(low, high)
 
     # ------------------------------------------------------------ events
