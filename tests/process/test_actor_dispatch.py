@@ -172,3 +172,29 @@ def test_a_process_that_unlistened_can_deadlock(tmp_path: Path) -> None:
     """)
     assert run.error is not None
     assert run.error.message == DEADLOCK
+
+
+def test_messages_read_through_to_table_payloads_only(tmp_path: Path) -> None:
+    # Methods first, then the payload table's fields; a message forwarded inside a
+    # payload (deep-copied) behaves the same.
+    run = run_main(tmp_path, """
+        local function main()
+          local me, inbox = process.pid(), process.inbox()
+          process.send(me, "t", { approved = true, topic = "shadowed" })
+          process.send(me, "n", 42)
+          local t, n = inbox:receive(), inbox:receive()
+          process.send(me, "fwd", { t = t, n = n })
+          local fwd = inbox:receive():payload():data()
+          local function view(m)
+            return { approved = m.approved, topic = m:topic(), data = m:payload():data(),
+                     missing = m.nope, meta = getmetatable(m) }
+          end
+          return { view(t), view(n), view(fwd.t), view(fwd.n) }
+        end
+        return { main = main }
+    """)
+    assert run.error is None, run.error
+    table_view = {"approved": True, "topic": "t", "meta": "message",
+                  "data": {"approved": True, "topic": "shadowed"}}
+    number_view = {"topic": "n", "data": 42, "meta": "message"}
+    assert run.value == [table_view, number_view, table_view, number_view]

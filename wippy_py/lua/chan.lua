@@ -241,9 +241,9 @@ local function receive(ch)
     local ready, v, ok = try_receive(S)
     if ready then return v, ok end
   end
-  if not NOW[2] then raw_error("a channel operation would block outside a process", 2) end
-  local v, ok = co_yield(RT, PARK_RECV, S)
-  return v, ok
+  -- Outside a process thread the yield fails ("outside a coroutine") or is refused
+  -- (a library may not block while it loads); K.run resumes with (value, ok).
+  return co_yield(RT, PARK_RECV, S)
 end
 
 local function send(ch, v)

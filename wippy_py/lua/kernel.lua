@@ -44,9 +44,13 @@ function PAYLOAD.transcode(p) return p end
 K.payload_module = { new = new_payload }
 
 local MSG = {}
-local MSG_MT = { __name = "message", __metatable = "message" }
 -- A message is {"\0t" = topic, "\0f" = from, "\0p" = payload} or, sent with
 -- several payloads, {"\0t", "\0f", "\0m" = the table of them, "\0n" = count}.
+-- Keys that are not methods read the payload table's fields (MSG_MT); a message
+-- whose payload is not a table has nothing to read through, so it gets the plain
+-- method table (MSG_MT_PLAIN), which spares a metamethod call per method.
+local MSG_MT = { __name = "message", __metatable = "message" }
+local MSG_MT_PLAIN = { __name = "message", __metatable = "message", __index = MSG }
 local function message_data(m)
   local data = raw_rawget(m, "\0p")  -- rawget: a nil payload must not recurse
   if data == nil then data = raw_rawget(m, "\0m") end
@@ -80,9 +84,10 @@ function K.new_message(topic, from, data, count)
     return raw_setmetatable({ ["\0t"] = topic, ["\0f"] = from, ["\0m"] = data,
       ["\0n"] = count }, MSG_MT)
   end
-  return raw_setmetatable({ ["\0t"] = topic, ["\0f"] = from, ["\0p"] = data }, MSG_MT)
+  return raw_setmetatable({ ["\0t"] = topic, ["\0f"] = from, ["\0p"] = data },
+    raw_type(data) == "table" and MSG_MT or MSG_MT_PLAIN)
 end
-K.MSG_MT = MSG_MT
+K.MSG_MT, K.MSG_MT_PLAIN = MSG_MT, MSG_MT_PLAIN
 
 -- Deep copy of a value sent to another process; functions and threads are refused.
 local function deep_copy(v, seen)
@@ -104,7 +109,9 @@ local function deep_copy(v, seen)
   end
   if mt == "error" then raw_setmetatable(c, ERR_MT_REF[1])
   elseif mt == "payload" then raw_setmetatable(c, PAYLOAD_MT)
-  elseif mt == "message" then raw_setmetatable(c, MSG_MT) end
+  elseif mt == "message" then
+    raw_setmetatable(c, raw_type(message_data(c)) == "table" and MSG_MT or MSG_MT_PLAIN)
+  end
   return c
 end
 K.copy = deep_copy

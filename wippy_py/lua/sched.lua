@@ -12,7 +12,8 @@
 --
 -- Records (array tables, never handed to user code):
 --   box  {co, tid, P, state, gen, a, b, c}   one per thread (K.new_thread makes
---        it); a, b, c: the values it is resumed with while it is queued
+--        it); a, b, c: the values it is resumed with while it is queued (c is
+--        set only by a select, which resumes with three values)
 --   P    {pid, actor, nthreads, nparked, wf, inbox, events, topics, queued, gone}
 --        one per process, in ALL by PID. nparked is kept only while the process
 --        has no inbox: it serves the deadlock check, which an inbox rules out.
@@ -141,7 +142,7 @@ local function put(S, v)
   local rb = S[RBOX]
   if rb and rb[ST] == PARKED and rb[GEN] == S[RGEN] then  -- (a closed channel has none)
     S[RBOX] = false
-    rb[ST], rb[VA], rb[VB] = QUEUED, v, true  -- (c: a plain receive takes two)
+    rb[ST], rb[VA], rb[VB] = QUEUED, v, true
     local P = rb[BP]
     if not P[INBOX] then P[NPARK] = P[NPARK] - 1 end
     if rq_count == cap then rq_grow() end
@@ -322,13 +323,16 @@ function K.run(limit, box, ...)
     rq_head, rq_count = i & mask, rq_count - 1
     if b[ST] == QUEUED then
       limit = limit - 1
-      local co, P, x, y = b[CO], b[BP], b[VA], b[VB]
+      local co, P, x, y, z = b[CO], b[BP], b[VA], b[VB], b[VC]
       b[ST], b[VA], b[VB] = ACTIVE, nil, nil
       now[1], now[2] = P, b
       slice[1], slice[2], slice[3] = 0, false, co
       local ok, r1, r2, r3
-      if x == packed then ok, r1, r2, r3 = co_resume(co, unpack(y, 1, y.n))
-      else ok, r1, r2, r3 = co_resume(co, x, y, b[VC]) end
+      if z ~= nil then  -- a select case: (index, value, ok)
+        b[VC] = nil
+        ok, r1, r2, r3 = co_resume(co, x, y, z)
+      elseif x == packed then ok, r1, r2, r3 = co_resume(co, unpack(y, 1, y.n))
+      else ok, r1, r2, r3 = co_resume(co, x, y) end
       if r2 == park_recv and r1 == rt and b[ST] == ACTIVE then  -- the common case, inline
         local gen = b[GEN] + 1
         b[ST], b[GEN] = PARKED, gen

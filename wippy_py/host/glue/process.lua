@@ -14,8 +14,8 @@ local raw_pairs, raw_select, raw_next = pairs, select, next
 local sbyte = string.byte
 local py_send, py_spawn = py.send, py.spawn
 local ALL, NOW, cur, route, flush = K.ALL, K.NOW, K.cur, K.route, K.flush
-local TOPIC_OK, user_topic, MSG_MT, new_message = K.TOPIC_OK, K.user_topic, K.MSG_MT,
-  K.new_message
+local TOPIC_OK, user_topic, new_message = K.TOPIC_OK, K.user_topic, K.new_message
+local MSG_MT, MSG_MT_PLAIN = K.MSG_MT, K.MSG_MT_PLAIN
 -- Process record fields of lua/sched.lua, as compile-time constants.
 local PID <const>, ACTOR <const>, WF <const>, INBOX <const>, EVENTS <const>,
   TOPICS <const> = 1, 2, 5, 6, 7, 8
@@ -64,12 +64,13 @@ local UNSENDABLE = { ["function"] = true, thread = true, userdata = true }
 -- workflows on either side, bad topics) goes to Python.
 function process.send(dest, topic, ...)
   local data, count
+  local mt = MSG_MT_PLAIN  -- the message's metatable (K.new_message explains)
   local n = raw_select("#", ...)
   if n == 1 then
     data = ...
     local kind = raw_type(data)
     if kind == "table" then
-      data = copy(data)
+      data, mt = copy(data), MSG_MT
     elseif UNSENDABLE[kind] then
       data = pack(data)  -- raises the "cannot send" error
     end
@@ -85,7 +86,7 @@ function process.send(dest, topic, ...)
       if count then
         msg = new_message(topic, me[PID], data, count)
       else
-        msg = raw_setmetatable({ ["\0t"] = topic, ["\0f"] = me[PID], ["\0p"] = data }, MSG_MT)
+        msg = raw_setmetatable({ ["\0t"] = topic, ["\0f"] = me[PID], ["\0p"] = data }, mt)
       end
       local inbox = P[INBOX]
       if inbox and not P[TOPICS] then ch_put(inbox, msg) else route(P, topic, nil, msg) end
