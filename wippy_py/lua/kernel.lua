@@ -312,28 +312,34 @@ end
 
 -- Threads cross into Python boxed in a table: lupa turns a not-yet-started
 -- coroutine into a function object on the way out.
--- A thread runs fn(...) under xpcall and ends with (END, {ok, results...}).
 -- The box is the thread record of sched.lua: {co, tid, P, state, gen, a, b, c}.
+-- A thread runs fn(...) under xpcall and ends with (END, {ok, results...}).
+-- Its body is one shared function and its arguments arrive with the first resume
+-- (a = PACKED, b = the packed arguments): a closure per thread would keep a
+-- closure and an upvalue per argument alive for the thread's lifetime (~350 bytes
+-- per idle process).
+local PACKED = {}
+K.PACKED = PACKED
+
+local function thread_body(fn, ...)
+  return END, pack(raw_xpcall(fn, handler, ...))
+end
+
 function K.new_thread(fn, ...)
-  local n, args = raw_select("#", ...), { ... }
-  return { arm(co_create(function()
-    return END, pack(raw_xpcall(fn, handler, table.unpack(args, 1, n)))
-  end)), false, false, 0, 0, false, false, false }
+  return { arm(co_create(thread_body)), false, false, 0, 0, PACKED, pack(fn, ...), nil }
 end
 
 -- A process thread first instantiates its entry (running the chunk body under
 -- the budget, in the process's own environment), then calls the entry point.
+local function process_main(factory, env_mt, method, ...)
+  local fn, err = K.instantiate(factory, env_mt, method)
+  if not fn then raw_error(new_error(err, "NotFound", false), 0) end
+  return fn(...)
+end
+
 function K.new_process_thread(factory, env_mt, method, ...)
-  local n, args = raw_select("#", ...), { ... }
-  return { arm(co_create(function()
-    return END, pack(raw_xpcall(function()
-      local fn, err = K.instantiate(factory, env_mt, method)
-      if not fn then raw_error(new_error(err, "NotFound", false), 0) end
-      local a = args
-      args = nil  -- not kept alive by the closure for the process's lifetime
-      return fn(table.unpack(a, 1, n))
-    end, handler))
-  end)), false, false, 0, 0, false, false, false }
+  return { arm(co_create(thread_body)), false, false, 0, 0, PACKED,
+    pack(process_main, factory, env_mt, method, ...), nil }
 end
 
 -- The error object of a thread whose failure escaped its xpcall handler.

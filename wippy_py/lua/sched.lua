@@ -30,7 +30,8 @@
 local K = ...
 
 local co_resume, co_status, co_close = coroutine.resume, coroutine.status, coroutine.close
-local raw_next, pack, unpack, tcreate = next, table.pack, table.unpack, table.create
+local raw_next, raw_select = next, select
+local pack, unpack, tcreate = table.pack, table.unpack, table.create
 local RT, END, SLICE, thread_failed = K.RT, K.END, K.SLICE, K.thread_failed
 
 -- box fields and thread states
@@ -50,7 +51,7 @@ K.PF = { PID = PID, ACTOR = ACTOR, WF = WF, INBOX = INBOX, EVENTS = EVENTS,
 -- (in the main state, where no instruction hook slows the work down).
 local PARK, PARK_RECV = {}, {}
 K.PARK, K.PARK_RECV = PARK, PARK_RECV
-local PACKED = {}  -- box[VA] == PACKED: box[VB] holds the resume values, packed
+local PACKED = K.PACKED  -- box[VA] == PACKED: box[VB] holds the resume values, packed
 
 -- Messages, payloads and queue entries die young while processes live long: the
 -- generational collector makes such allocations ~2.5x cheaper than the
@@ -207,7 +208,11 @@ function K.push(box, ...)
   local st = box[ST]
   if st == DEAD or st == QUEUED then return end
   if st == PARKED and not box[BP][INBOX] then box[BP][NPARK] = box[BP][NPARK] - 1 end
-  box[ST], box[VA], box[VB] = QUEUED, PACKED, pack(...)
+  if raw_select("#", ...) == 2 then  -- (value, err): most host operations answer so
+    box[ST], box[VA], box[VB] = QUEUED, ...
+  else
+    box[ST], box[VA], box[VB] = QUEUED, PACKED, pack(...)
+  end
   enqueue(box)
 end
 

@@ -10,6 +10,7 @@ from ..errors import ErrorValue
 # Thread states, as Python sees them. Whether a READY thread is queued, running or
 # parked on channels is known only to the Lua half of the dispatcher (sched.lua).
 READY = 0
+QUEUED = 1  # started or woken by Python, not resumed since (as far as Python knows)
 BLOCKED_OP = 2  # waiting for the host (timer, call, I/O, exec)
 DONE = 3
 
@@ -27,7 +28,7 @@ class Thread:
         self.co = co
         self.proc = proc
         self.is_main = is_main
-        self.state = READY
+        self.state = QUEUED
         self.tid = tid
 
 

@@ -25,7 +25,7 @@ import trio
 
 from ..errors import ErrorValue, internal
 from ..lua import LuaVM
-from ._model import BLOCKED_OP, DONE, READY, Exit, Process, Thread
+from ._model import BLOCKED_OP, DONE, QUEUED, READY, Exit, Process, Thread
 
 log = logging.getLogger("wippy_py.process")
 
@@ -85,7 +85,17 @@ class Scheduler:
 
     def has_ready(self, proc: Process) -> bool:
         """True while a thread of ``proc`` is ready to run (or running)."""
-        return self.current is proc or bool(self._any_queued(*[t.co for t in proc.threads]))
+        if self.current is proc:
+            return True
+        if proc.workflow is not None:
+            # Python sees every step of a workflow thread (K.run reports each of its
+            # parks), so the Python states are exact unless a thread is READY.
+            states = [t.state for t in proc.threads]
+            if QUEUED in states:
+                return True
+            if READY not in states:
+                return False
+        return bool(self._any_queued(*[t.co for t in proc.threads]))
 
     def _set_current(self, pid: bytes | None) -> None:
         # Called from Lua (sched.lua) before a Python callback of another process.
@@ -122,7 +132,7 @@ class Scheduler:
             return
         if thread.state == BLOCKED_OP:
             thread.proc.pending -= 1
-        thread.state = READY
+        thread.state = QUEUED
         self._push(thread.co, *values)
         self._signal()
 
@@ -223,6 +233,7 @@ class Scheduler:
         thread = proc.threads[0]  # the main thread, unless coroutine.spawn was used
         if thread.tid != tid:
             thread = next(t for t in proc.threads if t.tid == tid)
+        thread.state = READY  # it ran
         self.current = proc
         if status == _OP:
             ops = self._ops if proc.ops is None else proc.ops
