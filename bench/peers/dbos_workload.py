@@ -46,7 +46,7 @@ from dbos import DBOS, DBOSConfig
 # message by this poll, which queries once per waiting workflow. With 1,000 waiting,
 # 0.1 s and 0.01 s made W3 slower (signal all: 10.6 s and 13.5 s against 6.8 s).
 POLL = float(os.environ.get("BENCH_DBOS_POLL", "1.0"))
-W4_SLEEP = 5.0  # long enough for the first process to start all 200 before any wakes
+W4_SLEEP = 30.0  # long enough for the first process to start all 200 before any wakes
 COUNTER: Path | None = None  # W4: every step execution appends a line here
 
 
@@ -95,7 +95,7 @@ def counted(i: int, k: int) -> int:
 
 @DBOS.workflow()
 def ten_steps(i: int) -> int:
-    """W4: 5 steps, a durable 5 s sleep (the kill comes while all sleep), 5 steps."""
+    """W4: 5 steps, a durable 30 s sleep (the kill comes while all sleep), 5 steps."""
     for k in range(5):
         counted(i, k)
     DBOS.sleep(W4_SLEEP)
@@ -285,7 +285,7 @@ def _progress(db: Path) -> tuple[int, int]:
 
 
 def run_w4(count: int) -> dict[str, Any]:
-    """``count`` workflows (5 steps, 5 s durable sleep, 5 steps): SIGKILL once all
+    """``count`` workflows (5 steps, 30 s durable sleep, 5 steps): SIGKILL once all
     are in their sleep, restart when the sleeps are due (``DBOS.launch()`` recovers
     the pending workflows), time until all ``count`` succeeded; then count the step
     executions (each appends a line to a file) against the steps."""
