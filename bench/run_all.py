@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -152,6 +153,7 @@ def ours_w4() -> dict[str, Any]:
     out = crash.bench_w4(N_W4)
     (app_dir,) = base.glob("bench_wf_crash_*")
     lines = re.findall(r"step (\d+:\d+)", (app_dir / "bench.log").read_text())
+    shutil.rmtree(base, ignore_errors=True)
     return {"restart_to_done_s": out["restart_to_done_s"], "bare_start_s": out["bare_start_s"],
             "steps": N_W4 * 10, "executions": len(lines),
             "reexecuted": len(lines) - len(set(lines)),
@@ -526,6 +528,7 @@ def main() -> None:
         run.floor()
         for name in (w.strip().upper() for w in args.only.split(",")):
             getattr(run, name.lower())()
+    shutil.rmtree(run.floor_dir, ignore_errors=True)
     if args.json:
         meta = {"loads": run.loads, "started": started, "command": command}
         args.json.write_text(json.dumps({**run.data, "_meta": meta}, indent=1))

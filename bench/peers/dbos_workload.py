@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -119,8 +120,18 @@ def launch(directory: Path) -> None:
     logging.getLogger("dbos").setLevel(logging.WARNING)
 
 
+CREATED: list[Path] = []  # removed when the workload succeeded (kept on failure)
+
+
 def fresh_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="bench_dbos_", dir=os.environ.get("BENCH_TMP")))
+    path = Path(tempfile.mkdtemp(prefix="bench_dbos_", dir=os.environ.get("BENCH_TMP")))
+    CREATED.append(path)
+    return path
+
+
+def cleanup() -> None:
+    for path in CREATED:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------ W1, W2
@@ -370,10 +381,11 @@ def main() -> None:
         else:
             result = run_w4(args.count)
         result["version"] = getattr(dbos, "__version__", None) or _dist_version("dbos")
-        emit(result)
     finally:
         if args.workload != "W4":
             DBOS.destroy()
+    emit(result)
+    cleanup()
 
 
 def _dist_version(name: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -124,8 +125,18 @@ class TenSteps:
 WORKFLOWS = [Steps, Waiter, Sleeper, TenSteps]
 
 
+CREATED: list[Path] = []  # removed when the workload succeeded (kept on failure)
+
+
 def fresh_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="bench_temporal_", dir=os.environ.get("BENCH_TMP")))
+    path = Path(tempfile.mkdtemp(prefix="bench_temporal_", dir=os.environ.get("BENCH_TMP")))
+    CREATED.append(path)
+    return path
+
+
+def cleanup() -> None:
+    for path in CREATED:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def worker(client: Client, **options: Any) -> Worker:
@@ -426,6 +437,7 @@ def main() -> None:
 
     result["version"] = version("temporalio")
     emit(result)
+    cleanup()
 
 
 if __name__ == "__main__":
