@@ -62,12 +62,12 @@ local UNSENDABLE = { ["function"] = true, thread = true, userdata = true }
 -- A send from an actor to an actor (a PID) is routed here, in Lua (the hot path
 -- of every actor program, hence written out); anything else (names, dead PIDs,
 -- workflows on either side, bad topics) goes to Python.
-function process.send(dest, topic, ...)
-  local data, count
+function process.send(dest, topic, ...payloads)  -- (a Lua 5.5 vararg table: no
+  local data, count                                -- allocation, no select() call)
   local mt = MSG_MT_PLAIN  -- the message's metatable (K.new_message explains)
-  local n = raw_select("#", ...)
+  local n = payloads.n
   if n == 1 then
-    data = ...
+    data = payloads[1]
     local kind = raw_type(data)
     if kind == "table" then
       data, mt = copy(data), MSG_MT
