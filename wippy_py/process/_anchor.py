@@ -14,6 +14,12 @@ is passed once through such a function: :class:`Anchor` does that.
 A second pitfall of the same kind: indexing a main-state table from inside a callback
 can return ``(thread, value)``; code that runs during Lua calls only *calls* cached
 kernel functions and never indexes kernel tables.
+
+Since the run queue, channels and mailboxes moved into Lua (``lua/sched.lua``,
+``lua/chan.lua``), the dispatcher keeps no Lua values of its own: Python hands values
+to kernel functions, which store them in Lua, and gets back only what ``K.run``
+returns (bound to the main state). :class:`Anchor` remains for Python code that must
+keep a Lua value it received as a callback argument.
 """
 
 from __future__ import annotations
