@@ -11,8 +11,6 @@ writes from another process (starts, signals, cancels, terminations).
 from __future__ import annotations
 
 import logging
-import time as _stdtime
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +21,7 @@ from ...journal import (
     COMPLETED,
     CONTINUED,
     FAILED,
-    RUNNING,
     TERMINATED,
-    InboxItem,
     Journal,
     Record,
     RunRow,
@@ -34,8 +30,9 @@ from ...process import Exit, Process, SpawnError
 from ...workflow import OptionsError, StartOptions
 from ._activities import ActivityRunner
 from ._admin import new_run_row
+from ._inbox import EngineInbox
 from ._lifecycle import EngineLifecycle
-from ._run import Event, WorkflowRun
+from ._run import WorkflowRun
 from ._values import error_record, split_pid, to_data, workflow_pid
 
 if TYPE_CHECKING:
@@ -44,10 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("wippy_py.workflow")
 
-POLL_INTERVAL = 0.05  # seconds between looks at the inbox the CLI writes
-
-
-class LocalEngine(EngineLifecycle):
+class LocalEngine(EngineLifecycle, EngineInbox):
     """Runs workflows of some ``temporal.worker`` hosts on one journal.
 
     Args:
@@ -284,35 +278,6 @@ class LocalEngine(EngineLifecycle):
         return Exit()
 
     # ------------------------------------------------------------- inbound
-    def signal(self, workflow_id: str, topic: str, data: Any, sender: str) -> bool:
-        """Delivers a durable signal to a running workflow (False when not running)."""
-        run = self.runs.get(workflow_id)
-        if run is None:
-            return False
-        item = InboxItem(id=uuid.uuid4().hex, workflow_id=workflow_id, kind="signal",
-                         topic=topic, payload=data, sender=sender, created_at=self.now_wall())
-        self.journal.add_inbox(item)
-        self._own_inbox.add(item.id)
-        self._mark_dirty()
-        run.enqueue(Event("signal", target=topic, value={"from": sender, "data": data},
-                          inbox_id=item.id))
-        return True
-
-    def cancel_workflow(self, workflow_id: str, reason: str, sender: str) -> bool:
-        """Sends a running workflow a durable CANCEL event."""
-        run = self.runs.get(workflow_id)
-        if run is None:
-            return False
-        item = InboxItem(id=uuid.uuid4().hex, workflow_id=workflow_id, kind="cancel",
-                         topic="", payload={"reason": reason}, sender=sender,
-                         created_at=self.now_wall())
-        self.journal.add_inbox(item)
-        self._own_inbox.add(item.id)
-        self._mark_dirty()
-        run.enqueue(Event("cancel", value={"from": sender, "reason": reason},
-                          inbox_id=item.id))
-        return True
-
     def terminate_workflow(self, workflow_id: str, reason: str) -> bool:
         """Stops a running workflow at once (status ``terminated``)."""
         run = self.runs.get(workflow_id)
@@ -415,52 +380,6 @@ class LocalEngine(EngineLifecycle):
         self.verify_outcome = "ok"
         run.stopping = True
         self.sched.finish(run.proc, Exit())
-
-    # -------------------------------------------------------- the inbox
-    def take_inbox(self) -> None:
-        """Handles what the CLI wrote to the journal's inbox since the last look."""
-        for item in self.journal.inbox_after(self._inbox_rowid):
-            self._inbox_rowid = max(self._inbox_rowid, item.rowid)
-            if item.id in self._own_inbox:
-                self._own_inbox.discard(item.id)
-                continue
-            self._handle_inbox(item)
-        self._mark_dirty()
-
-    def _handle_inbox(self, item: InboxItem) -> None:
-        run = self.runs.get(item.workflow_id)
-        if item.kind == "start":
-            self.journal.remove_inbox(item.id)
-            row = self.journal.current_run(item.workflow_id)
-            if run is None and row is not None and row.status == RUNNING \
-                    and self.serves(row.worker):
-                self.resume(row, self.journal.history(row.run_id))
-            return
-        if run is None:
-            log.warning("dropping a %s for workflow %s: it is not running", item.kind,
-                        item.workflow_id)
-            self.journal.remove_inbox(item.id)
-            return
-        if item.kind == "signal":
-            run.enqueue(Event("signal", target=item.topic,
-                              value={"from": item.sender, "data": item.payload},
-                              inbox_id=item.id))
-        elif item.kind == "cancel":
-            reason = (item.payload or {}).get("reason", "") if isinstance(item.payload, dict) \
-                else ""
-            run.enqueue(Event("cancel", value={"from": item.sender, "reason": reason},
-                              inbox_id=item.id))
-        elif item.kind == "terminate":
-            self.journal.remove_inbox(item.id)
-            self.terminate_workflow(item.workflow_id, "terminated from the command line")
-
-    async def _poll_loop(self) -> None:
-        while True:
-            # A real-time wait in a thread: under the virtual clock a trio sleep would
-            # hold the clock back in 50 ms steps.
-            await trio.to_thread.run_sync(_stdtime.sleep, POLL_INTERVAL, abandon_on_cancel=True)
-            if self.journal.changed():
-                self.take_inbox()
 
 
 def _lua_ready(value: Any) -> Any:

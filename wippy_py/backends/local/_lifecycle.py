@@ -16,7 +16,7 @@ import trio
 
 from ...errors import CANCELED, ErrorValue
 from ...journal import RUNNING, TERMINATED
-from ._run import Event
+from ._inbox import inbox_event
 from ._values import error_record
 
 if TYPE_CHECKING:
@@ -83,14 +83,9 @@ class EngineLifecycle:
                 continue
             run = self.resume(row, self.journal.history(row.run_id))
             for item in pending.pop(row.workflow_id, []):
-                kind = item.kind
-                value = ({"from": item.sender, "data": item.payload} if kind == "signal" else
-                         {"from": item.sender,
-                          "reason": (item.payload or {}).get("reason", "")
-                          if isinstance(item.payload, dict) else ""})
                 # Queued for delivery once the history is replayed (at once for a run
                 # that has none yet, e.g. one the CLI started while the app was down).
-                run.enqueue(Event(kind, target=item.topic, value=value, inbox_id=item.id))
+                run.enqueue(inbox_event(item))
             count += 1
         for items_left in pending.values():  # signals to runs that are not running
             for item in items_left:
