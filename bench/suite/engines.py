@@ -165,3 +165,12 @@ class Run:
         self.record("R", "ours", lambda: ours_run("R", str(self.repeat)))
         self.record("R", "temporal", lambda: peer_run(p, "temporal_workload", "R",
                                                       "--repeat", str(self.repeat)))
+
+    def a1(self) -> None:
+        self.record("A1", "ours", lambda: ours_run("A1", str(self.repeat)))
+
+    def a2(self) -> None:
+        self.record("A2", "ours", lambda: ours_run("A2", str(self.repeat)))
+
+    def a3(self) -> None:
+        self.record("A3", "ours", lambda: ours_run("A3", "1"), self.procs)
