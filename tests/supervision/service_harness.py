@@ -1,12 +1,14 @@
-"""Helpers for supervision tests: write an app, serve it on trio's virtual clock for a
-while, then shut it down; collect the supervisor's and the Lua processes' log lines
-with the virtual time at which they were written."""
+"""Helpers for supervision tests: write an app, serve it on trio's virtual clock (or the
+real one, where real time matters) for a while, then shut it down; collect the
+supervisor's and the Lua processes' log lines with the trio time at which they were
+written."""
 
 from __future__ import annotations
 
 import logging
 import random
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,8 +72,25 @@ def write_app(root: Path, yaml_text: str, files: dict[str, str] | None = None) -
     return root
 
 
-def serve_app(root: Path, run_for: float, *, seed: int = 0) -> ServeRun:
-    """Serves the app in ``root`` for ``run_for`` virtual seconds, then stops it."""
+def serve_app(
+    root: Path,
+    run_for: float,
+    *,
+    seed: int = 0,
+    real_clock: bool = False,
+    until: Callable[[ServeRun], bool] | None = None,
+) -> ServeRun:
+    """Serves the app in ``root`` for ``run_for`` seconds, then stops it.
+
+    Args:
+        root: The app directory.
+        run_for: Seconds on trio's clock (virtual unless ``real_clock``).
+        seed: Seeds the restart jitter.
+        real_clock: Use trio's real clock (for tests about time spent computing).
+        until: With ``real_clock``: stop as soon as this returns True (checked every
+            10 ms), ``run_for`` being the upper bound.
+    """
+    assert until is None or real_clock, "polling would move a virtual clock"
     node = Node(load_registry(root))
     node.supervisor.rng = random.Random(seed)
     result = ServeRun(node)
@@ -90,13 +109,21 @@ def serve_app(root: Path, run_for: float, *, seed: int = 0) -> ServeRun:
                 except Exception as exc:  # a boot failure
                     result.error = exc
                     return
-                await trio.sleep(run_for)
+                if until is None:
+                    await trio.sleep(run_for)
+                else:
+                    with trio.move_on_after(run_for):
+                        while not until(result):
+                            await trio.sleep(0.01)
                 result.stopped_at = trio.current_time()
                 nursery.cancel_scope.cancel()
         result.ended_at = trio.current_time()
 
     try:
-        trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+        if real_clock:
+            trio.run(main)
+        else:
+            trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
     finally:
         for lg, level in saved:
             lg.removeHandler(handler)

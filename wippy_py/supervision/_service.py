@@ -6,6 +6,7 @@ from typing import Any
 
 import trio
 
+from ..errors import ErrorValue
 from ..process import Process
 from ..registry import Entry, Lifecycle
 
@@ -32,6 +33,7 @@ class Service:
         attempt: Starts in the current failure series (1 = first start).
         starts: Starts in total (for tests and status output).
         proc: The current or last process.
+        last_error: The error of the last failed start or run (None if none).
         requires: Services this one needs running first (lifecycle.requires/depends_on).
         after: Services this one is only ordered after (dependencies found by the
             registry), when they are started in the same batch.
@@ -51,6 +53,7 @@ class Service:
         self.attempt = 0
         self.starts = 0
         self.proc: Process | None = None
+        self.last_error: ErrorValue | None = None
         self.requires: list[str] = []
         self.after: list[str] = []
         self.started = trio.Event()

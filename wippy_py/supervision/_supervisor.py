@@ -1,7 +1,9 @@
 """The service supervisor: starts ``process.service`` entries in dependency order,
 restarts them with backoff, and stops them gracefully (Wippy, reference §4).
 
-Each service is watched by one trio task that spawns its process, waits for it to
+Each service is watched by one trio task that spawns its process, waits until it has
+run to its first blocking point (``starting`` -> ``running``; longer than
+``start_timeout`` -> terminated, a retryable ``Timeout`` failure), waits for it to
 exit and decides what happens next: a clean exit -> ``exited``; an error -> ``failed``
 then a restart after the backoff delay; a non-retryable error -> ``exited``. Stopping
 sends CANCEL (reason "service stopping"), waits ``stop_timeout``, then terminates.
@@ -18,8 +20,8 @@ from typing import Any
 import trio
 
 from ..durations import SECOND, format_duration
-from ..errors import ErrorValue
-from ..process import Exit, ProcessApi, SpawnError
+from ..errors import TIMEOUT, ErrorValue
+from ..process import Exit, Process, ProcessApi, SpawnError
 from ..registry import Registry
 from ._graph import SupervisionError, topological_order
 from ._policy import backoff_delay, may_retry
@@ -28,6 +30,8 @@ from ._service import EXITED, FAILED, RUNNING, STARTING, STOPPED, STOPPING, Serv
 log = logging.getLogger("wippy_py.supervision")
 
 REASON_STOPPING = "service stopping"
+# The error of a start that took longer than lifecycle.start_timeout (Wippy's).
+START_TIMED_OUT = ErrorValue("service start timed out", kind=TIMEOUT, retryable=True)
 _LEVELS = {FAILED: logging.ERROR}
 
 
@@ -148,6 +152,8 @@ class Supervisor:
             error, ran = await self._start_and_wait(svc)
             if svc.stopping:
                 return
+            if error is not None:
+                svc.last_error = error
             if error is None:
                 svc.final = True
                 self._set(svc, EXITED)
@@ -156,7 +162,7 @@ class Supervisor:
                 svc.final = True
                 self._set(svc, EXITED, error=error.message, retryable=False)
                 return
-            if ran >= svc.lifecycle.stable_threshold / SECOND:
+            if ran is not None and ran >= svc.lifecycle.stable_threshold / SECOND:
                 svc.attempt = 1
             if not may_retry(policy, svc.attempt):
                 svc.final = True
@@ -169,25 +175,37 @@ class Supervisor:
                       retry_in=format_duration(round(delay * SECOND)))
             await trio.sleep(delay)
 
-    async def _start_and_wait(self, svc: Service) -> tuple[ErrorValue | None, float]:
+    async def _start_and_wait(self, svc: Service) -> tuple[ErrorValue | None, float | None]:
         """Starts the service's process and waits for it to end.
 
+        The service is ``starting`` until its process has run to its first blocking
+        point (see :meth:`_first_block`), then ``running``. A start that takes longer
+        than ``start_timeout`` terminates the process and fails with ``Timeout``.
+
         Returns:
-            (error or None for a clean exit, seconds it ran).
+            (error or None for a clean exit, seconds it was running or None if it
+            never started).
         """
         self._set(svc, STARTING)
-        # A spawn is synchronous here (compile + allocate), so start_timeout cannot
-        # expire; the service is running as soon as the spawn succeeds, like Wippy.
+        timeout = svc.lifecycle.start_timeout / SECOND
+        begun = trio.current_time()
         try:
             proc = self.processes.spawn(svc.process_id, svc.host, svc.args)
             turn = self._turns.get(svc.id)
             if turn is not None:
                 turn.set()
         except SpawnError as exc:
-            return exc.error, 0.0
+            return exc.error, None
         svc.proc = proc
         ended = trio.Event()
         proc.add_exit_callback(lambda _p, _e: ended.set())
+        reached = await self._first_block(proc, begun + timeout)
+        # One slice cannot be interrupted, so a start is also measured after the fact.
+        if proc.alive and (not reached or trio.current_time() - begun > timeout):
+            log.warning("service %s did not start within %s; terminating it", svc.id,
+                        format_duration(svc.lifecycle.start_timeout))
+            self.processes.terminate(proc)
+            return START_TIMED_OUT, None
         started_at = trio.current_time()
         self._set(svc, RUNNING)
         svc.started.set()
@@ -196,6 +214,34 @@ class Supervisor:
         exit = proc.exit
         assert exit is not None
         return _error_of(exit), trio.current_time() - started_at
+
+    async def _first_block(self, proc: Process, deadline: float) -> bool:
+        """Waits until ``proc`` has run to its first blocking point (it waits on its
+        inbox, events, a channel, a timer, a call...) or has ended.
+
+        The check runs after each dispatcher batch, through the scheduler's
+        ``after_batch`` hooks, only while this start is pending.
+
+        Returns:
+            False if ``deadline`` (trio clock) passed first.
+        """
+        sched = self.processes.sched
+        reached = trio.Event()
+
+        def check() -> None:
+            if not reached.is_set() and (not proc.alive or not sched.has_ready(proc)):
+                reached.set()
+
+        if not proc.alive:
+            return True
+        proc.add_exit_callback(lambda _p, _e: reached.set())
+        sched.after_batch.append(check)
+        try:
+            with trio.move_on_at(deadline):
+                await reached.wait()
+        finally:
+            sched.after_batch.remove(check)
+        return reached.is_set()
 
     # ----------------------------------------------------------------- stop
     async def stop_all(self) -> None:
