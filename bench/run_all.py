@@ -40,7 +40,7 @@ from suite.table import table
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--only", default="W1,W2,W3,W5,W4,R,A1,A2,A3",
+    parser.add_argument("--only", default="W1,W2,W3,W5,W4,R,A1,A2,A3,TB",
                         help="comma-separated workloads (default: all)")
     parser.add_argument("--quiet", type=float, metavar="LOAD",
                         help="before each process, wait (see --patience) for the 1-minute load "

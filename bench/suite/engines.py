@@ -38,9 +38,11 @@ def ensure_env() -> Path:
 
 
 def peer_run(python: Path, module: str, *args: str, timeout: float = 1800) -> dict[str, Any]:
-    """Runs ``bench/peers/<module>.py args`` under the peers' interpreter."""
+    """Runs ``bench/peers/<module>.py args`` under the peers' interpreter (or the
+    script ``module`` when it is a path ending in ``.py``)."""
     env = dict(os.environ, BENCH_TMP=tempfile.gettempdir(), PYTHONUNBUFFERED="1")
-    out = subprocess.run([str(python), str(PEERS / f"{module}.py"), *args],
+    script = module if module.endswith(".py") else str(PEERS / f"{module}.py")
+    out = subprocess.run([str(python), script, *args],
                          capture_output=True, text=True, timeout=timeout, env=env)
     for line in reversed(out.stdout.splitlines()):
         if line.startswith("RESULT "):
@@ -48,6 +50,11 @@ def peer_run(python: Path, module: str, *args: str, timeout: float = 1800) -> di
             return result
     raise RuntimeError(f"{module} {' '.join(args)} failed:\n{out.stdout[-3000:]}\n"
                        f"{out.stderr[-3000:]}")
+
+
+def script_run(script: str, *args: str, timeout: float = 3600) -> dict[str, Any]:
+    """Runs ``bench/<script> args`` under this interpreter; reads its ``RESULT`` line."""
+    return peer_run(Path(sys.executable), str(BENCH / script), *args, timeout=timeout)
 
 
 def ours_run(*args: str, timeout: float = 1800) -> dict[str, Any]:
@@ -174,3 +181,8 @@ class Run:
 
     def a3(self) -> None:
         self.record("A3", "ours", lambda: ours_run("A3", "1"), self.procs)
+
+    def tb(self) -> None:
+        """W1 and W2: our Temporal backend and native temporalio, one server."""
+        self.record("TB", "pair", lambda: script_run("bench_temporal_backend.py",
+                                                     "--repeat", str(self.slow)))

@@ -142,7 +142,9 @@ def table(run: Run) -> list[str]:
                          f"for {counts[0]['steps']} steps, {max(again)} executed twice; "
                          f"workflows finished before the kill: "
                          f"{max(c['done_at_kill'] for c in counts)}")
-    return lines + [""] + [f"- {n}" for n in dict.fromkeys(notes)]
+    from .backend_table import backend
+
+    return lines + [""] + [f"- {n}" for n in dict.fromkeys(notes)] + backend(run)
 
 
 
