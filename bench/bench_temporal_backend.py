@@ -20,7 +20,8 @@ Both use the SDK's default worker options. The client is this process (the same 
 for both; only the workflow type and task queue differ). The repetitions alternate
 which engine goes first. W1: per step = (T(100 steps) − T(0)) / 100. W2: 1,000
 workflows of 3 steps started at once, until all results are in. Also the CPU time of
-each worker process over the W2 repetitions (``/proc/PID/stat``), per workflow.
+each worker process (``/proc/PID/stat``, in clock ticks of 10 ms): per W1 step
+(T(100) − T(0) as for the time) and per W2 workflow.
 Prints ``RESULT {json}`` as its last line (and a short summary before it).
 """
 
@@ -169,10 +170,15 @@ async def measure(address: str, pids: dict[str, int], repeat: int, only: list[st
     if "W1" in only:
         for rep in range(repeat):
             for engine in orders[rep % 2]:
+                cpu0 = cpu_seconds(pids[engine])
                 base = await once(engine, 0)
+                cpu1 = cpu_seconds(pids[engine])
                 total = await once(engine, W1_STEPS)
+                cpu2 = cpu_seconds(pids[engine])
                 out.setdefault(f"{engine}_step_us", []).append(
                     (total - base) / W1_STEPS * 1e6)
+                out.setdefault(f"{engine}_step_cpu_us", []).append(
+                    ((cpu2 - cpu1) - (cpu1 - cpu0)) / W1_STEPS * 1e6)
     if "W2" in only:
         for rep in range(repeat):
             for engine in orders[rep % 2]:

@@ -46,6 +46,7 @@ def backend(run: Run) -> list[str]:
 
     row("W1 per step, 1 workflow of 100 sequential no-op activities", "step_us", "µs", 0,
         True, True)
+    row("W1 worker process CPU per step", "step_cpu_us", "µs", 0, True, False)
     row(f"W2 {count:,} concurrent workflows x 3 no-op activities", "per_s", "wf/s", 1, False,
         True)
     row("W2 worker process CPU per workflow", "cpu_ms_per_wf", "ms", 2, True, False)
