@@ -24,6 +24,7 @@ import base64
 import io
 import json
 import shutil
+import textwrap
 import time
 import uuid
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from typing import Any
 
 import trio
 import trio.testing
-from temporal_helpers import TemporalServer, history
+from temporal_helpers import HEADER, TemporalServer, history, write_temporal_app
 
 from wippy_py.journal import Journal
 from wippy_py.node import Node
@@ -115,6 +116,14 @@ class Engine:
         """What the engine recorded of the latest run of ``workflow_id``."""
         raise NotImplementedError
 
+    def write_app(self, tmp_path: Path, entries: str) -> Path:
+        """A small app: a terminal host, ``app:worker`` on this engine, ``entries``."""
+        raise NotImplementedError
+
+    def run(self, app: Path, entry: str, *args: Any) -> tuple[Any, Any]:
+        """Runs ``entry`` to its end; returns (value, error value)."""
+        raise NotImplementedError
+
 
 class EmbeddedEngine(Engine):
     """The embedded engine on a virtual clock (the seeds as written)."""
@@ -162,6 +171,26 @@ class EmbeddedEngine(Engine):
             elif record.kind == "attrs":
                 seen.memo.update(record.value.get("memo") or {})
         return seen
+
+
+    def write_app(self, tmp_path: Path, entries: str) -> Path:
+        root = tmp_path / "app"
+        root.mkdir(parents=True, exist_ok=True)
+        text = HEADER.format(address="embedded", task_queue="local")
+        (root / "_index.yaml").write_text(text + textwrap.indent(textwrap.dedent(entries),
+                                                                 "  "))
+        return root
+
+    def run(self, app: Path, entry: str, *args: Any) -> tuple[Any, Any]:
+        node, _ = _node(app)
+
+        async def main() -> Any:
+            return await node.run_entry(entry, list(args))
+
+        exit = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+        for engine in node.engines:
+            engine.journal.close()
+        return node.exit_to_python(exit), exit.error_value
 
 
 class TemporalEngine(Engine):
@@ -261,6 +290,19 @@ class TemporalEngine(Engine):
                     "message"]
         return seen
 
+
+    def write_app(self, tmp_path: Path, entries: str) -> Path:
+        return write_temporal_app(tmp_path / "app", self.server, entries).root
+
+    def run(self, app: Path, entry: str, *args: Any) -> tuple[Any, Any]:
+        node, _ = _node(app)
+
+        async def main() -> Any:
+            with trio.fail_after(120):
+                return await node.run_entry(entry, list(args))
+
+        exit = trio.run(main)
+        return node.exit_to_python(exit), exit.error_value
 
     def identities(self, workflow_id: str) -> list[str]:
         """The identity of the worker of each workflow task of the latest run, in order."""

@@ -9,7 +9,8 @@ batches, never inside one), and results come back with
 
 Activities run here: the dynamic activity (``activity_function``) executes the
 ``function.lua`` entry named by the activity type as an ordinary function process
-of the node, with ``idempotency_key`` (``<run id>:<activity id>``, the same on every
+of the node, with the workflow's ctx values (the ``wippy-context`` header of
+``_context.py``) and ``idempotency_key`` (``<run id>:<activity id>``, the same on every
 attempt), ``attempt`` and ``workflow_id`` in its ctx — as on the embedded engine.
 """
 
@@ -29,6 +30,7 @@ from temporalio.common import RawValue
 
 from ...errors import CANCELED, INTERNAL, UNAVAILABLE, ErrorValue
 from ...process import Exit, FuncsApi, Process, ProcessApi
+from ._context import incoming
 from ._values import from_json, to_application_error, to_json
 
 log = logging.getLogger("wippy_py.temporal")
@@ -202,8 +204,9 @@ def activity_function(bridge: NodeBridge) -> Callable[..., Any]:
         if info.activity_type in CONTROL_KINDS:
             bridge.control(info.activity_type, data)
             return None
-        context = {"idempotency_key": f"{info.workflow_run_id}:{info.activity_id}",
-                   "attempt": info.attempt, "workflow_id": info.workflow_id}
+        context = dict(incoming.get() or {})  # the workflow's ctx (_context.py)
+        context.update({"idempotency_key": f"{info.workflow_run_id}:{info.activity_id}",
+                        "attempt": info.attempt, "workflow_id": info.workflow_id})
         value, error, expected = await bridge.call_function(info.activity_type, data,
                                                             context)
         if error is not None:

@@ -19,14 +19,15 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-import temporalio.common
 from temporalio import workflow
 
 from ...errors import CANCELED, INVALID, NOT_FOUND, ErrorValue
 from ...lua import as_text
-from ...workflow import ActivityOptions, OptionsError, RetryPolicy, args_hash
+from ...workflow import ActivityOptions, OptionsError, args_hash
 from ..local._ops import WorkflowFuture, WorkflowTimer
+from ._context import activity_context
 from ._messages import MessagesMixin
+from ._options import activity_options, temporal_retry_policy
 from ._values import error_value, from_json
 
 
@@ -51,18 +52,6 @@ class TimerOp:
         self.handle: Any = None
 
 
-def retry_policy(policy: RetryPolicy) -> temporalio.common.RetryPolicy:
-    """Wippy's retry policy as Temporal's (0 attempts = unlimited in both)."""
-    return temporalio.common.RetryPolicy(
-        initial_interval=timedelta(seconds=policy.initial_interval),
-        backoff_coefficient=policy.backoff_coefficient,
-        maximum_interval=(timedelta(seconds=policy.maximum_interval)
-                          if policy.maximum_interval else None),
-        maximum_attempts=policy.maximum_attempts,
-        non_retryable_error_types=list(policy.non_retryable_error_types) or None,
-    )
-
-
 class CommandsMixin(MessagesMixin):
     """Commands of a Temporal run (mixed into :class:`~._run.TemporalRun`)."""
 
@@ -78,7 +67,7 @@ class CommandsMixin(MessagesMixin):
     # ------------------------------------------------------------ activities
     def op_call(self, thread: Any, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """``funcs.call``: an activity; the thread waits for its outcome."""
-        problem = self._activity(args[1], args[2], args[3:], thread=thread)
+        problem = self._activity(args[0], args[1], args[2], args[3:], thread=thread)
         if problem is not None:
             return problem
         self.sched.block_on_op(thread)
@@ -88,7 +77,7 @@ class CommandsMixin(MessagesMixin):
                     args: tuple[Any, ...]) -> tuple[Any, Any]:
         """``funcs.async``: an activity whose outcome settles a future."""
         future = WorkflowFuture()
-        problem = self._activity(options, target, args, future=future)
+        problem = self._activity(context, options, target, args, future=future)
         if problem is not None:
             return problem[0], problem[1]
         self.proc.pending += 1
@@ -110,33 +99,47 @@ class CommandsMixin(MessagesMixin):
                               False)
         return None
 
-    def _activity(self, options: Any, target: Any, args: tuple[Any, ...],
+    def _activity(self, context: Any, options: Any, target: Any, args: tuple[Any, ...],
                   thread: Any = None, future: Any = None) -> tuple[Any, Any] | None:
         problem = self._check_function(target)
         if problem is not None:
             return None, self.vm.error(problem)
         target_id = as_text(target)
         try:
-            opts = ActivityOptions.from_options(self.vm.to_py(options)
-                                                if options is not None else None)
+            raw = self.vm.to_py(options) if options is not None else None
+            opts = ActivityOptions.from_options(raw)
+            extra: dict[str, Any] = {"task_queue": self.catalog.activity_queue(target_id),
+                                     **activity_options(raw)}
             data = [self.to_json(a, f"funcs.call({target_id})") for a in args]
+            values = self.call_context(context, f"funcs.call({target_id})")
         except (OptionsError, ValueError) as exc:
             return None, self.invalid(str(exc))
         seq = self.next_seq()
-        handle = workflow.start_activity(
-            target_id, args=data, activity_id=f"{seq}.{target_id}.args-{args_hash(data)}",
-            task_queue=self.catalog.activity_queue(target_id),
-            start_to_close_timeout=timedelta(seconds=opts.start_to_close),
-            schedule_to_close_timeout=(timedelta(seconds=opts.schedule_to_close)
-                                       if opts.schedule_to_close is not None else None),
-            retry_policy=retry_policy(opts.retry),
-        )
+        extra.setdefault("activity_id", f"{seq}.{target_id}.args-{args_hash(data)}")
+        with activity_context(values):
+            handle = workflow.start_activity(
+                target_id, args=data,
+                start_to_close_timeout=timedelta(seconds=opts.start_to_close),
+                schedule_to_close_timeout=(timedelta(seconds=opts.schedule_to_close)
+                                           if opts.schedule_to_close is not None else None),
+                retry_policy=temporal_retry_policy(opts.retry), **extra,
+            )
         op = ActivityOp(seq, handle, thread, future)
         if future is not None:
             future.op = op
         self.pending[seq] = op
         handle.add_done_callback(lambda _h: self.events.append(lambda: self._activity_done(op)))
         return None
+
+    def call_context(self, context: Any, what: str) -> dict[str, Any] | None:
+        """The ctx values of a call: the run's, with the executor's
+        (``with_context``) on top. Raises ValueError for values that are not data."""
+        merged = dict(self.proc.context or {})
+        if context is not None:
+            extra = self.to_json(context, f"{what}: ctx")
+            if isinstance(extra, dict):
+                merged.update(extra)
+        return merged or None
 
     def _activity_done(self, op: ActivityOp) -> None:
         if self.pending.get(op.seq) is not op:

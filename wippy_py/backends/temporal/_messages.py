@@ -25,6 +25,7 @@ from ...lua import as_text
 from ...process import Exit
 from ...workflow import OptionsError, StartOptions
 from ..local._values import split_pid, workflow_pid
+from ._options import CONTEXT_MEMO, start_options
 from ._values import error_value, from_json, signal_arg
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class MessagesMixin:
 
         def next_seq(self) -> int: ...
         def to_json(self, value: Any, what: str) -> Any: ...
+        def call_context(self, context: Any, what: str) -> dict[str, Any] | None: ...
         def invalid(self, message: str) -> Any: ...
         def lua_now(self) -> Any: ...
         def terminate_request(self) -> None: ...
@@ -177,32 +179,37 @@ class MessagesMixin:
                 f"workflow {entry_id} not found" if found is None else
                 f"{entry_id} is a {found.kind}, not a workflow.lua", NOT_FOUND, False))
         try:
-            start = StartOptions.from_options(
-                self.vm.to_py(options) if options is not None else None,
-                as_text(name) if name is not None else None)
+            raw = self.vm.to_py(options) if options is not None else None
+            start = StartOptions.from_options(raw, as_text(name) if name is not None else None)
+            extra = start_options(raw, child=True, namespace=workflow.info().namespace)
             data = [self.to_json(a, f"spawn of {entry_id}") for a in args]
             queued = [(str(m[0]), self.to_json(m[1], "with_message") if len(m) > 1 else None)
                       for m in (self.vm.to_py(messages) if messages is not None else [])]
+            values = self.call_context(context, f"spawn of {entry_id}")
         except (OptionsError, ValueError) as exc:
             return None, self.invalid(str(exc))
+        memo = dict(extra.pop("memo", None) or {})
+        if values:
+            memo[CONTEXT_MEMO] = values
+        extra.setdefault("task_queue", queue)
         seq = self.next_seq()
         child_id = start.workflow_id or f"{self.workflow_id}/{seq}"
         pid = workflow_pid(worker, child_id)
         op = ChildOp(seq, child_id, pid)
         self.pending[seq] = op
         self.children[pid] = op
-        self._spawn_task(self._run_child(op, self.catalog.type_of(entry_id), data, queue,
-                                         queued), outbound=False)
+        self._spawn_task(self._run_child(op, self.catalog.type_of(entry_id), data, queued,
+                                         {**extra, "memo": memo or None}), outbound=False)
         return pid, None
 
-    async def _run_child(self, op: ChildOp, type_name: str, data: list[Any], queue: str,
-                         queued: list[tuple[str, Any]]) -> None:
+    async def _run_child(self, op: ChildOp, type_name: str, data: list[Any],
+                         queued: list[tuple[str, Any]], extra: dict[str, Any]) -> None:
         value: Any = None
         error: ErrorValue | None = None
         try:
             try:
                 handle = await workflow.start_child_workflow(
-                    type_name, args=data, id=op.child_id, task_queue=queue)
+                    type_name, args=data, id=op.child_id, **extra)
             finally:
                 op.started.set_result(None)
             for topic, payload in queued:

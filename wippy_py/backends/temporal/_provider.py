@@ -42,9 +42,11 @@ from ...workflow import OptionsError, StartOptions
 from ..local._values import workflow_pid
 from ._bridge import LoopThread, NodeBridge, activity_function
 from ._config import WorkerConfig, catalog, worker_config
+from ._context import ContextInterceptor
+from ._options import CONTEXT_MEMO, start_options
 from ._remote import RemoteWorkflow
 from ._values import error_value, from_json, signal_arg, to_json
-from ._workflow import CONTEXT_MEMO, workflow_class
+from ._workflow import workflow_class
 
 log = logging.getLogger("wippy_py.temporal")
 
@@ -172,7 +174,8 @@ class TemporalProvider:
             self.worker = Worker(
                 self.client, task_queue=self.config.task_queue,
                 workflows=[workflow_class(self.catalog)],
-                activities=[activity_function(self.bridge)], **options,
+                activities=[activity_function(self.bridge)],
+                interceptors=[ContextInterceptor()], **options,
             )
         except (TypeError, ValueError) as exc:
             self.failure = TemporalUnavailable(
@@ -233,21 +236,31 @@ class TemporalProvider:
                 f"{entry} is a {found.kind}, not a workflow.lua", NOT_FOUND, False))
         vm = self.vm
         try:
-            start = StartOptions.from_options(
-                vm.to_py(options) if options is not None else None,
-                name.decode() if isinstance(name, bytes) else None)
+            raw = vm.to_py(options) if options is not None else None
+            start = StartOptions.from_options(raw, name.decode() if isinstance(name, bytes)
+                                              else None)
+            extra = start_options(raw, child=False, namespace=self.config.client.namespace)
             data = [to_json(vm.to_py(a)) for a in args]
             queued = [(str(m[0]), to_json(m[1]) if len(m) > 1 else None)
                       for m in (vm.to_py(messages) if messages is not None else [])]
+            memo = dict(extra.pop("memo", None) or {})
+            if context:
+                memo[CONTEXT_MEMO] = to_json(context)
         except (OptionsError, ValueError) as exc:
             raise SpawnError(ErrorValue(str(exc), INVALID, False)) from exc
+        policy = start.conflict_policy
+        if isinstance(raw, dict) and raw.get(
+                "temporal.workflow.execution_error_when_already_started"):
+            policy = "fail"
+        extra.setdefault("task_queue", self.config.task_queue)
+        extra["memo"] = memo or None
         workflow_id = start.workflow_id or f"{entry}-{uuid.uuid4().hex}"
         sender_text = sender.decode(errors="replace")
         existing = self.proxies.get(workflow_id)
-        if existing is not None and start.conflict_policy == "fail":
+        if existing is not None and policy == "fail":
             raise SpawnError(ErrorValue(f"workflow {workflow_id} is already running",
                                         "AlreadyExists", False))
-        if existing is not None and start.conflict_policy == "use_existing":
+        if existing is not None and policy == "use_existing":
             for topic, payload in queued:
                 self.signal(workflow_id, topic, payload, sender_text)
             return existing
@@ -261,23 +274,22 @@ class TemporalProvider:
         self.sched.procs[proxy.pid] = proxy
         self.proxies[workflow_id] = proxy
         self._submit(self._start(proxy, workflow_id, self.catalog.type_of(entry), data,
-                                 start.conflict_policy, queued, sender_text, context))
+                                 policy, queued, sender_text, extra))
         return proxy
 
     async def _start(self, proxy: Process, workflow_id: str, type_name: str, data: list[Any],
                      policy: str, queued: list[tuple[str, Any]], sender: str,
-                     context: dict[str, Any] | None) -> None:
+                     extra: dict[str, Any]) -> None:
         try:
             async with self._lock(workflow_id):
                 client = await self._client()
-                extra: dict[str, Any] = {}
+                start_args: dict[str, Any] = {}
                 if queued:  # the first message starts the run with it (SignalWithStart)
-                    extra = {"start_signal": queued[0][0],
-                             "start_signal_args": [signal_arg(queued[0][1], sender)]}
+                    start_args = {"start_signal": queued[0][0],
+                                  "start_signal_args": [signal_arg(queued[0][1], sender)]}
                 handle: WorkflowHandle[Any, Any] = await client.start_workflow(
-                    type_name, args=data, id=workflow_id, task_queue=self.config.task_queue,
-                    id_conflict_policy=_CONFLICT[policy],
-                    memo={CONTEXT_MEMO: context} if context else None, **extra)
+                    type_name, args=data, id=workflow_id,
+                    id_conflict_policy=_CONFLICT[policy], **start_args, **extra)
                 for topic, payload in queued[1:]:
                     await handle.signal(topic, signal_arg(payload, sender))
         except Exception as exc:

@@ -40,11 +40,10 @@ from temporalio.exceptions import ApplicationError
 from ...errors import INTERNAL, NOT_FOUND, EntryError, ErrorValue, LuaLoadError
 from ..local._values import workflow_pid
 from ._config import Catalog
+from ._options import CONTEXT_MEMO
 from ._run import TemporalRun
 from ._values import signal_sender, to_application_error
 from ._vm import WorkflowVM
-
-CONTEXT_MEMO = "wippy.context"  # memo key: the ctx values of process.with_context
 
 
 def decode_args(args: Sequence[RawValue]) -> list[Any]:
