@@ -127,6 +127,6 @@ def test_embedded_flag_runs_workers_of_remote_clients_here(app: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "warning:" not in proc.stderr
     assert "slept 24" in proc.stdout
-    # the CLI finds the journal of such an app too
-    listed = wf(app, "list")
+    # the CLI finds the journal of such an app too, with --embedded as `run`
+    listed = wf(app, "list", "--embedded")
     assert listed.exit_code == 0 and "app:sleeper" in listed.stdout

@@ -1,8 +1,10 @@
 """``wippy-py workflow``: start, inspect, signal and stop durable workflows.
 
-The commands work on the app's journal directly, so they work whether the app runs or
-not: what they post (a start, a signal, a cancel, a termination) is picked up by the
-running app within a moment, or by the next ``wippy-py run DIR``.
+For an embedded worker the commands work on the app's journal directly, so they work
+whether the app runs or not: what they post (a start, a signal, a cancel, a
+termination) is picked up by the running app within a moment, or by the next
+``wippy-py run DIR``. For a worker whose client is a Temporal server they talk to
+that server (``_workflow_temporal.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ..backends.local._admin import create_run, post_request
 from ..errors import EntryError
 from ..journal import COMPLETED, CONTINUED, FAILED, RUNNING, Journal, RunRow
 from ..node import check_workflow_modules
+from . import _workflow_temporal as on_temporal
 from ._common import fail
 from ._workflow_common import (
     WorkflowApp,
@@ -54,7 +57,8 @@ def workflow() -> None:
     Every command takes --app DIR (default: registry) and works on the journal of the
     app's embedded temporal.client, whether the app is running or not. What a command
     posts is picked up by the running app within a moment, else by the next
-    `wippy-py run DIR`.
+    `wippy-py run DIR`. When the worker's temporal.client is a Temporal server, the
+    commands talk to that server instead (--embedded: use the journal anyway).
 
     \b
     Exit codes: 0 done; 1 the workflow failed, was terminated or is no longer running
@@ -79,14 +83,17 @@ workflow.add_command(replay)
 @app_options
 @journal_errors
 def start(entry: str, workflow_id: str | None, input_json: str | None, app_dir: Path,
-          worker: str | None) -> None:
+          worker: str | None, embedded: bool) -> None:
     """Start the workflow.lua ENTRY (e.g. app:order)."""
-    app = open_app(app_dir)
+    app = open_app(app_dir, embedded)
     worker_id = _start_worker(app, entry, worker)
     data: list[Any] = []
     if input_json is not None:
         value = parse_json(input_json, "--input")
         data = value if isinstance(value, list) else [value]
+    if worker_id in app.remote:
+        on_temporal.start(app, worker_id, entry, data, workflow_id)
+        return
     journal = open_journal(app, worker_id, create=True)
     assert journal is not None
     with journal:
@@ -117,21 +124,24 @@ def _start_worker(app: WorkflowApp, entry_id: str, worker: str | None) -> str:
         check_workflow_modules(entry, [str(m) for m in entry.data.get("modules") or []])
     except EntryError as exc:
         fail(str(exc))
+    every = {*app.workers, *app.remote}
+    workers = ", ".join(sorted(every))
     if worker is not None:
-        app.journal_file(worker)  # exits when it is not a worker of the app
+        if worker not in every:
+            fail(f"--worker {worker} is not a temporal.worker of the app in {app.dir}; its "
+                 f"workers: {workers}")
         return worker
     meta = entry.meta if isinstance(entry.meta, dict) else {}
     named = ((meta.get("temporal") or {}).get("workflow") or {}).get("worker")
-    workers = ", ".join(sorted(app.workers))
     if named:
-        if str(named) not in app.workers:
+        if str(named) not in every:
             fail(f"{entry_id} names the worker {named} (meta.temporal.workflow.worker), "
                  f"which is not a temporal.worker of the app; its workers: {workers}")
         return str(named)
-    if len(app.workers) > 1:
+    if len(every) > 1:
         fail(f"{entry_id} names no worker (meta.temporal.workflow.worker) and the app has "
              f"several ({workers}); pick one with --worker")
-    return next(iter(app.workers))
+    return next(iter(every))
 
 
 def _running_target(journal: Journal, app: WorkflowApp, ident: str, refused: str) -> RunRow:
@@ -144,9 +154,13 @@ def _running_target(journal: Journal, app: WorkflowApp, ident: str, refused: str
     return current
 
 
-def _request(app_dir: Path, worker: str | None, ident: str, refused: str, kind: str,
-             topic: str = "", payload: Any = None) -> RunRow:
-    app = open_app(app_dir)
+def _request(app_dir: Path, worker: str | None, embedded: bool, ident: str, refused: str,
+             kind: str, topic: str = "", payload: Any = None) -> Any:
+    app = open_app(app_dir, embedded)
+    remote = app.server_workers(worker)
+    if remote is not None:
+        reason = str(payload.get("reason", "")) if isinstance(payload, dict) else ""
+        return on_temporal.request(app, remote, ident, kind, refused, topic, payload, reason)
     journal = open_journal(app, worker)
     if journal is None:
         fail(no_journal(app, worker, ident))
@@ -162,14 +176,15 @@ def _request(app_dir: Path, worker: str | None, ident: str, refused: str, kind: 
 @click.argument("data", metavar="[JSON]", required=False)
 @app_options
 @journal_errors
-def signal(ident: str, topic: str, data: str | None, app_dir: Path, worker: str | None) -> None:
+def signal(ident: str, topic: str, data: str | None, app_dir: Path, worker: str | None,
+           embedded: bool) -> None:
     """Send the running workflow ID a message on TOPIC (payload: JSON, default null).
 
     The workflow receives it like a process.send message (process.inbox() or
     process.listen(TOPIC)); it is journaled, so it survives restarts.
     """
     payload = parse_json(data, "the signal payload") if data is not None else None
-    row = _request(app_dir, worker, ident,
+    row = _request(app_dir, worker, embedded, ident,
                    "signals are only delivered to running workflows", "signal", topic, payload)
     click.echo(f"signal {topic} posted to workflow {row.workflow_id} (run {row.run_id})")
 
@@ -180,9 +195,10 @@ def signal(ident: str, topic: str, data: str | None, app_dir: Path, worker: str 
               help="The reason the workflow sees.")
 @app_options
 @journal_errors
-def cancel(ident: str, reason: str, app_dir: Path, worker: str | None) -> None:
+def cancel(ident: str, reason: str, app_dir: Path, worker: str | None,
+           embedded: bool) -> None:
     """Ask the running workflow ID to cancel (a durable CANCEL event it may handle)."""
-    row = _request(app_dir, worker, ident,
+    row = _request(app_dir, worker, embedded, ident,
                    "cancellations are only delivered to running workflows", "cancel",
                    payload={"reason": reason})
     click.echo(f"cancel posted to workflow {row.workflow_id} (run {row.run_id}); the workflow "
@@ -195,9 +211,10 @@ def cancel(ident: str, reason: str, app_dir: Path, worker: str | None) -> None:
               help="Recorded as the run's error.")
 @app_options
 @journal_errors
-def terminate(ident: str, reason: str, app_dir: Path, worker: str | None) -> None:
+def terminate(ident: str, reason: str, app_dir: Path, worker: str | None,
+              embedded: bool) -> None:
     """Stop the running workflow ID at once (status terminated; its code runs no further)."""
-    row = _request(app_dir, worker, ident, "only running workflows can be terminated",
+    row = _request(app_dir, worker, embedded, ident, "only running workflows can be terminated",
                    "terminate", payload={"reason": reason})
     click.echo(f"terminate posted to workflow {row.workflow_id} (run {row.run_id})")
 
@@ -210,7 +227,7 @@ def terminate(ident: str, reason: str, app_dir: Path, worker: str | None) -> Non
 @app_options
 @journal_errors
 def result(ident: str, wait: bool, timeout: float | None, app_dir: Path,
-           worker: str | None) -> None:
+           worker: str | None, embedded: bool) -> None:
     """Print the result of workflow ID as JSON.
 
     \b
@@ -218,7 +235,11 @@ def result(ident: str, wait: bool, timeout: float | None, app_dir: Path,
               1: failed or terminated (the error is on stderr);
               3: still running (without --wait, or when --timeout expired).
     """
-    app = open_app(app_dir)
+    app = open_app(app_dir, embedded)
+    remote = app.server_workers(worker)
+    if remote is not None:
+        on_temporal.result(app, remote, ident, wait, timeout)
+        return
     journal = open_journal(app, worker)
     if journal is None:
         fail(no_journal(app, worker, ident))
@@ -257,9 +278,17 @@ def _follow(journal: Journal, row: RunRow) -> RunRow:
 @workflow.command("check")
 @app_options
 @journal_errors
-def check(app_dir: Path, worker: str | None) -> None:
-    """Check the journal's file and the consistency of its contents."""
-    app = open_app(app_dir)
+def check(app_dir: Path, worker: str | None, embedded: bool) -> None:
+    """Check the journal's file and the consistency of its contents.
+
+    A worker on a Temporal server has no journal here: the command then reports
+    whether the server answers and how many workers poll its task queue.
+    """
+    app = open_app(app_dir, embedded)
+    remote = app.server_workers(worker)
+    if remote is not None:
+        on_temporal.check(app, remote)
+        return
     with Journal(app.journal_file(worker), create=False) as journal:
         problems = journal.check()
         runs = len(journal.runs())

@@ -25,10 +25,16 @@ DEFAULT_APP = Path("registry")
 
 
 def app_options(func: F) -> F:
-    """Adds ``--app DIR`` and ``--worker W`` to a command."""
+    """Adds ``--app DIR``, ``--worker W`` and ``--embedded`` to a command."""
+    func = click.option(
+        "--embedded", is_flag=True,
+        help="Use the embedded journal even for workers whose temporal.client is a "
+             "Temporal server (for an app run with `wippy-py run --embedded`).",
+    )(func)
     func = click.option(
         "--worker", metavar="NS:WORKER",
-        help="The temporal.worker whose journal to use (when the app has several journals).",
+        help="The temporal.worker whose journal or Temporal server to use (when the app "
+             "has several).",
     )(func)
     func = click.option(
         "--app", "app_dir", type=click.Path(path_type=Path), default=DEFAULT_APP,
@@ -44,15 +50,43 @@ class WorkflowApp:
     Attributes:
         dir: The app directory as given.
         registry: The loaded registry.
-        workers: temporal.worker ID -> its journal file.
+        workers: temporal.worker ID -> its journal file (the workers whose workflows
+            are journaled here).
         embedded: True when the workers' clients have ``address: embedded`` (False:
             none has, and the app runs workflows only with ``run --embedded``).
+        remote: temporal.worker ID -> (address, namespace) of its Temporal server, for
+            the workers whose client is a server (unless ``--embedded``).
     """
 
     dir: Path
     registry: Registry
     workers: dict[str, Path]
     embedded: bool
+    remote: dict[str, tuple[str, str]]
+
+    def server_workers(self, worker: str | None) -> list[str] | None:
+        """The workers on one Temporal server that a command talks to, or None when it
+        works on a journal (exits when ``worker`` is not a worker of the app, or when
+        the app's Temporal workers use several servers and none was picked)."""
+        if worker is not None:
+            if worker in self.remote:
+                return [worker]
+            if worker in self.workers:
+                return None
+            every = ", ".join(sorted({*self.workers, *self.remote}))
+            fail(f"--worker {worker} is not a temporal.worker of the app in {self.dir}; "
+                 f"its workers: {every}")
+        if self.workers:
+            return None
+        servers: dict[tuple[str, str], list[str]] = {}
+        for name, server in sorted(self.remote.items()):
+            servers.setdefault(server, []).append(name)
+        if len(servers) > 1:
+            listed = "; ".join(f"{address} namespace {namespace} ({', '.join(names)})"
+                               for (address, namespace), names in servers.items())
+            fail(f"the workers of the app in {self.dir} use {len(servers)} Temporal "
+                 f"servers: {listed}. Pick one with --worker NS:WORKER")
+        return next(iter(servers.values()))
 
     def journal_file(self, worker: str | None) -> Path:
         """The journal of ``worker``, or the app's only journal (exits otherwise)."""
@@ -81,23 +115,32 @@ class WorkflowApp:
         return f"`wippy-py workflow {command}{app}`"
 
 
-def open_app(app_dir: Path) -> WorkflowApp:
-    """Loads the app and lists its workers' journals (exits when it has no worker)."""
+def open_app(app_dir: Path, embedded: bool = False) -> WorkflowApp:
+    """Loads the app and sorts its workers: journaled here (``address: embedded``, or
+    every worker with ``embedded``) or on a Temporal server (exits when it has no
+    worker)."""
     registry = load_app(app_dir)
     root = registry.root or app_dir
-    embedded: dict[str, Path] = {}
+    local: dict[str, Path] = {}
     others: dict[str, Path] = {}
+    remote: dict[str, tuple[str, str]] = {}
     for worker in registry.by_kind("temporal.worker"):
         client = registry.get(str(worker.data.get("client", "")))
         data = client.data if client is not None else {}
         path = journal_path(root, data).resolve()
-        target = embedded if str(data.get("address", "")) == "embedded" else others
-        target[str(worker.id)] = path
-    if not embedded and not others:
+        address = str(data.get("address", ""))
+        if address == "embedded":
+            local[str(worker.id)] = path
+        else:
+            others[str(worker.id)] = path
+            remote[str(worker.id)] = (address, str(data.get("namespace") or "default"))
+    if not local and not others:
         fail(f"the app in {app_dir} declares no temporal.worker, so it runs no workflows; "
              "add a temporal.client with `address: embedded` and a temporal.worker that "
              "names it")
-    return WorkflowApp(app_dir, registry, embedded or others, bool(embedded))
+    if embedded:
+        return WorkflowApp(app_dir, registry, {**local, **others}, not others, {})
+    return WorkflowApp(app_dir, registry, local, True, remote)
 
 
 def open_journal(app: WorkflowApp, worker: str | None, *, create: bool = False) -> Journal | None:

@@ -50,14 +50,21 @@ class Verdict:
 @click.argument("ident", metavar="ID")
 @app_options
 @journal_errors
-def replay(ident: str, app_dir: Path, worker: str | None) -> None:
+def replay(ident: str, app_dir: Path, worker: str | None, embedded: bool) -> None:
     """Replay the history of workflow ID against the current code of its entry.
 
     Reports the first step where the code now does something else than what the
     journal recorded (exit code 1), or that it matches (exit code 0). Nothing is
-    executed for real and nothing is written to the journal.
+    executed for real and nothing is written to the journal. On a Temporal server, the
+    run's history is fetched and replayed with Temporal's Replayer.
     """
-    app = open_app(app_dir)
+    app = open_app(app_dir, embedded)
+    remote = app.server_workers(worker)
+    if remote is not None:
+        from . import _workflow_temporal
+
+        _workflow_temporal.replay(app, remote, ident)
+        return
     journal = open_journal(app, worker)
     if journal is None:
         fail(no_journal(app, worker, ident))

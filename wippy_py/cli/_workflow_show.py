@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..journal import FAILED, STATUSES, TERMINATED, Record, RunRow
+from ..journal import FAILED, STATUSES, TERMINATED, Record
 from ._common import fail
 from ._workflow_common import (
     app_options,
@@ -24,17 +24,30 @@ from ._workflow_common import (
 )
 
 VALUE_WIDTH = 48
+ALL_STATUSES = (*STATUSES, "canceled", "timed_out")  # the last two: Temporal's
 
 
 @click.command("list")
-@click.option("--status", type=click.Choice(STATUSES), help="Only runs with this status.")
+@click.option("--status", type=click.Choice(ALL_STATUSES),
+              help="Only runs with this status (canceled and timed_out: Temporal only).")
 @click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
               help="At most this many runs, newest first (0: all).")
 @app_options
 @journal_errors
-def list_runs(status: str | None, limit: int, app_dir: Path, worker: str | None) -> None:
+def list_runs(status: str | None, limit: int, app_dir: Path, worker: str | None,
+              embedded: bool) -> None:
     """List workflow runs, newest first."""
-    app = open_app(app_dir)
+    app = open_app(app_dir, embedded)
+    remote = app.server_workers(worker)
+    if remote is not None:
+        from . import _workflow_temporal
+
+        _workflow_temporal.list_runs(app, remote, status, limit)
+        return
+    if status not in (None, *STATUSES):
+        click.echo(f"no workflow runs with status {status} in the journal (only Temporal "
+                   "runs have it)")
+        return
     journal = open_journal(app, worker)
     if journal is None:
         click.echo(f"no workflow runs yet ({app.journal_file(worker)} does not exist)")
@@ -61,12 +74,18 @@ def list_runs(status: str | None, limit: int, app_dir: Path, worker: str | None)
 @click.argument("ident", metavar="ID")
 @app_options
 @journal_errors
-def show(ident: str, app_dir: Path, worker: str | None) -> None:
+def show(ident: str, app_dir: Path, worker: str | None, embedded: bool) -> None:
     """Show a workflow run and its history.
 
     ID is a workflow ID (its latest run), a run ID, or the start of a run ID.
     """
-    app = open_app(app_dir)
+    app = open_app(app_dir, embedded)
+    remote = app.server_workers(worker)
+    if remote is not None:
+        from . import _workflow_temporal
+
+        _workflow_temporal.show(app, remote, ident)
+        return
     journal = open_journal(app, worker)
     if journal is None:
         fail(no_journal(app, worker, ident))
@@ -87,8 +106,9 @@ def show(ident: str, app_dir: Path, worker: str | None) -> None:
             click.echo("  " + line)
 
 
-def describe_run(row: RunRow, runs: list[RunRow]) -> list[str]:
-    """The header of ``show``: IDs, entry, status, times, input and outcome."""
+def describe_run(row: Any, runs: list[Any]) -> list[str]:
+    """The header of ``show``: IDs, entry, status, times, input and outcome (``row``: a
+    journal ``RunRow`` or a Temporal ``RemoteRun``, which has the same fields)."""
     lines = [
         f"{'workflow':<10} {row.workflow_id}",
         f"{'run':<10} {row.run_id}"
@@ -101,19 +121,26 @@ def describe_run(row: RunRow, runs: list[RunRow]) -> list[str]:
         f"{'input':<10} {to_json(row.input)}",
     ]
     if row.parent_run:
-        lines.append(f"{'parent':<10} run {row.parent_run}, step {row.parent_seq}")
+        parent = getattr(row, "parent_workflow", "")
+        lines.append(f"{'parent':<10} " + (f"workflow {parent}, " if parent else "")
+                     + f"run {row.parent_run}"
+                     + (f", step {row.parent_seq}" if row.parent_seq is not None else ""))
     if row.status == "completed":
         lines.append(f"{'result':<10} {to_json(row.result)}")
-    elif row.status in (FAILED, TERMINATED) or row.error:
+    elif row.status in (FAILED, TERMINATED, "canceled", "timed_out") or row.error:
         message, stack = error_text(row.error)
         lines.append(f"{'error':<10} {message}")
         lines.extend(f"{'':<10} {text}" for text in stack.splitlines())
     return lines
 
 
-def history_table(history: list[Record]) -> list[str]:
+def history_table(history: list[Record], locations: bool = True) -> list[str]:
     """The history as aligned columns: seq, command/event, kind, target, value, Lua
-    location and time."""
+    location (unless ``locations`` is false: Temporal keeps none) and time."""
+    if not locations:
+        return table(["EVENT", "TYPE", "KIND", "TARGET", "VALUE", "TIME"],
+                     [[str(r.seq), r.type, r.kind, _target(r), _value(r), when(r.at, True)]
+                      for r in history], right=(0,))
     rows = [
         [str(r.seq), r.type, r.kind, _target(r), _value(r), r.location or "", when(r.at, True)]
         for r in history
@@ -135,6 +162,8 @@ def _value(record: Record) -> str:
     value: Any = record.value
     if record.kind in ("timer", "every", "fired") and isinstance(value, (int, float)):
         return f"due {when(float(value), True)}"
+    if record.kind == "signal_out" and isinstance(value, dict) and "topic" in value:
+        return short(f"{value['topic']}: {to_json(value.get('data'))}", VALUE_WIDTH)
     if record.kind == "signal" and isinstance(value, dict):
         sender = value.get("from") or "?"
         return short(f"{to_json(value.get('data'))} from {sender}", VALUE_WIDTH)

@@ -7,6 +7,9 @@ workflows), one dynamic activity runs ``function.lua`` entries. This is the only
 package that imports ``temporalio`` (the optional ``temporal`` extra).
 """
 
+from ._admin import AdminError, NotRunning, RemoteRun, ServerUnavailable, TemporalAdmin
+from ._admin_history import history_rows
+from ._admin_replay import replay_run
 from ._config import (
     ClientConfig,
     TemporalConfigError,
@@ -17,12 +20,19 @@ from ._config import (
 from ._provider import TemporalProvider, TemporalUnavailable, providers
 
 __all__ = [
+    "AdminError",
     "ClientConfig",
+    "NotRunning",
+    "RemoteRun",
+    "ServerUnavailable",
+    "TemporalAdmin",
     "TemporalConfigError",
     "TemporalProvider",
     "TemporalUnavailable",
     "WorkerConfig",
     "client_config",
+    "history_rows",
     "providers",
+    "replay_run",
     "worker_config",
 ]
