@@ -6,11 +6,8 @@ starts, lists, describes, signals, cancels and terminates workflows, and reads t
 results and histories, on the task queues of the app's workers. It is synchronous
 (one private asyncio loop), as the CLI is.
 
-Runs are reported as :class:`RemoteRun` rows whose fields have the names and meanings
-of the embedded journal's ``RunRow`` (``workflow_id``, ``run_id``, ``entry``,
-``status``...), so the CLI prints both alike. Statuses are Temporal's, lower-cased:
-``running``, ``completed``, ``failed``, ``canceled``, ``terminated``, ``continued``
-(continued as new) and ``timed_out``.
+Runs are reported as :class:`~._admin_types.RemoteRun` rows, named like the
+journal's, so the CLI prints both alike.
 """
 
 from __future__ import annotations
@@ -19,8 +16,6 @@ import asyncio
 import gc
 import re
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from temporalio.api.enums.v1 import TaskQueueType
@@ -29,7 +24,6 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
     WorkflowExecution,
-    WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowHistory,
@@ -39,101 +33,29 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
-from ...errors import WippyError
 from ...lua import DEFAULT_INSTRUCTION_BUDGET
 from ...registry import Registry
 from ..local._admin import CLI_SENDER
 from ._admin_history import outcome
+from ._admin_types import (
+    ENDED,
+    QUERY_STATUS,
+    RUNNING,
+    STATUS_NAMES,
+    STATUSES,
+    AdminError,
+    NotRunning,
+    RemoteRun,
+    ServerUnavailable,
+    epoch,
+)
 from ._config import ClientConfig, WorkerConfig, catalog, worker_config
 from ._provider import _reason, _tls
 from ._values import error_record, error_value, from_json, signal_arg
 
-RUNNING = "running"
-STATUSES = ("running", "completed", "failed", "canceled", "terminated", "continued",
-            "timed_out")
-_STATUS = {
-    WorkflowExecutionStatus.RUNNING: "running",
-    WorkflowExecutionStatus.COMPLETED: "completed",
-    WorkflowExecutionStatus.FAILED: "failed",
-    WorkflowExecutionStatus.CANCELED: "canceled",
-    WorkflowExecutionStatus.TERMINATED: "terminated",
-    WorkflowExecutionStatus.CONTINUED_AS_NEW: "continued",
-    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
-}
-_QUERY_STATUS = {
-    "running": "Running", "completed": "Completed", "failed": "Failed",
-    "canceled": "Canceled", "terminated": "Terminated", "continued": "ContinuedAsNew",
-    "timed_out": "TimedOut",
-}
 _RUN_ID = re.compile(r"[0-9a-fA-F-]+")
 CLOSE_TIMEOUT = 2.0  # seconds for the SDK's leftover tasks at close
 PREFIX_SCAN = 1000  # runs looked through to resolve the start of a run ID
-
-
-class AdminError(WippyError):
-    """A request the server refuses as bad input: an unknown ID, an unknown status."""
-
-
-class NotRunning(AdminError):
-    """A request for a running workflow whose latest run has ended.
-
-    Attributes:
-        run: The ended run.
-    """
-
-    def __init__(self, message: str, run: RemoteRun) -> None:
-        super().__init__(message)
-        self.run = run
-
-
-class ServerUnavailable(WippyError):
-    """The Temporal server cannot be reached; the message names the address and
-    what to do."""
-
-
-@dataclass
-class RemoteRun:
-    """One run of a workflow on the Temporal server, named like the journal's row.
-
-    Attributes:
-        workflow_id: The workflow ID.
-        run_id: The run ID.
-        entry: The ``workflow.lua`` entry of its type (the type when it is none).
-        worker: The app's ``temporal.worker`` of its task queue (else the queue).
-        status: One of :data:`STATUSES`.
-        type_name: The Temporal workflow type.
-        task_queue: Its task queue.
-        created_at: Start time, epoch seconds.
-        updated_at: Close time (start time while running), epoch seconds.
-        history_length: Events in its history.
-        parent_run: ``run_id`` of the parent workflow ("" for none).
-        parent_seq: Always None (the journal's step of the spawn; not on Temporal).
-        parent_workflow: Workflow ID of the parent ("" for none).
-        input: Positional arguments (filled in by :meth:`TemporalAdmin.history`).
-        result: The result, once completed (filled in likewise).
-        error: The error record, once failed, canceled, terminated or timed out.
-    """
-
-    workflow_id: str
-    run_id: str
-    entry: str
-    worker: str
-    status: str
-    type_name: str
-    task_queue: str
-    created_at: float
-    updated_at: float
-    history_length: int
-    parent_run: str = ""
-    parent_seq: int | None = None
-    parent_workflow: str = ""
-    input: list[Any] = field(default_factory=list)
-    result: Any = None
-    error: dict[str, Any] | None = None
-
-
-def _epoch(moment: datetime | None) -> float:
-    return moment.timestamp() if moment is not None else 0.0
 
 
 class TemporalAdmin:
@@ -249,11 +171,11 @@ class TemporalAdmin:
             workflow_id=execution.id, run_id=execution.run_id,
             entry=self.catalog.entry_of_type(execution.workflow_type) or execution.workflow_type,
             worker=self.queues.get(execution.task_queue, execution.task_queue),
-            status=_STATUS.get(execution.status, "unknown")
+            status=STATUS_NAMES.get(execution.status, "unknown")
             if execution.status is not None else "unknown",
             type_name=execution.workflow_type, task_queue=execution.task_queue,
-            created_at=_epoch(execution.start_time),
-            updated_at=_epoch(execution.close_time) or _epoch(execution.start_time),
+            created_at=epoch(execution.start_time),
+            updated_at=epoch(execution.close_time) or epoch(execution.start_time),
             history_length=execution.history_length,
             parent_run=execution.parent_run_id or "",
             parent_workflow=execution.parent_id or "",
@@ -268,10 +190,10 @@ class TemporalAdmin:
         """Runs on the app's task queues, newest first."""
         query = self._queue_query()
         if status is not None:
-            if status not in _QUERY_STATUS:
+            if status not in QUERY_STATUS:
                 raise AdminError(f"unknown run status {status!r}; use one of "
                                  f"{', '.join(STATUSES)}")
-            query += f" AND ExecutionStatus = '{_QUERY_STATUS[status]}'"
+            query += f" AND ExecutionStatus = '{QUERY_STATUS[status]}'"
         client = await self.client()
         rows: list[RemoteRun] = []
         iterator = client.list_workflows(query, limit=limit)
@@ -430,16 +352,6 @@ class TemporalAdmin:
         except RPCError as exc:
             await self._call(_raise(exc), row.workflow_id)
         return from_json(value), None
-
-
-ENDED = {
-    "completed": "has completed",
-    "failed": "has failed",
-    "canceled": "was canceled",
-    "terminated": "was terminated",
-    "continued": "continued as a new run",
-    "timed_out": "timed out",
-}
 
 
 async def _raise(exc: BaseException) -> Any:

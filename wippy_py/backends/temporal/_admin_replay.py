@@ -230,7 +230,8 @@ def judge(row: RemoteRun, rows: list[HistoryRow], recorder: Recorder,
         last = rows[-1].seq if rows else 0
         return (f"{_header(row, last)}: the run {row.status} there, but the code now "
                 f"issues {_now(extra)}. {ADVICE}")
-    if row.status == "completed" and recorder.ended == "failed":
+    recorded = str((row.error or {}).get("message", "")) if row.status == "failed" else ""
+    if recorder.ended == "failed" and not (recorded and recorded.startswith(recorder.error)):
         return (f"workflow {row.workflow_id} (run {row.run_id}): replaying its "
                 f"{rows[-1].seq if rows else 0} events ended in an error the run did not "
                 f"have: {recorder.error}")
