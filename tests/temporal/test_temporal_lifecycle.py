@@ -26,6 +26,15 @@ MAIN = """
       return result
     end
     return {main = main}
+- name: spawner
+  kind: process.lua
+  method: main
+  source: |
+    local function main()
+      local pid, err = process.spawn_monitored("app:hello", "app:worker", "world")
+      return {pid = pid, kind = err and err:kind(), message = err and err:message()}
+    end
+    return {main = main}
 - name: hello
   kind: workflow.lua
   meta: {temporal: {workflow: {worker: app:worker}}}
@@ -88,6 +97,10 @@ def test_an_optional_worker_lets_the_app_run_and_its_spawns_fail_unavailable(
     assert ran.error is None
     assert ran.value.startswith("error Unavailable: ")
     assert "cannot connect" in ran.value
+    # process.spawn itself returns the error (no PID, no EXIT later)
+    spawned = run_on_temporal(app, "app:spawner")
+    assert "pid" not in spawned.value and spawned.value["kind"] == "Unavailable"
+    assert "cannot connect" in spawned.value["message"]
 
 
 def test_the_cli_reports_an_unreachable_server_without_a_traceback(tmp_path: Path) -> None:

@@ -136,7 +136,7 @@ class ProcessApi:
     def _spawn(
         self, entry: Any, host: Any, mode: int, context: Any, name: Any, messages: Any,
         options: Any, *args: Any,
-    ) -> tuple[Any, Any]:
+    ) -> tuple[Any, ...]:
         parent = self.sched.current
         if parent is not None and parent.workflow is not None:
             return parent.workflow.spawn(
@@ -180,7 +180,7 @@ class ProcessApi:
     def _spawn_workflow(
         self, provider: Any, parent: Process | None, entry: Any, host: Any, mode: int,
         context: Any, name: Any, messages: Any, options: Any, args: tuple[Any, ...],
-    ) -> tuple[Any, Any]:
+    ) -> tuple[Any, ...]:
         # A workflow started by an actor: the provider journals it; the actor may link
         # to or monitor the workflow's live process like any other.
         merged = dict(parent.context or {}) if parent is not None and parent.context else {}
@@ -200,6 +200,8 @@ class ProcessApi:
             self._watch(parent, child, mode)
         elif parent is not None and mode & MONITORED:
             self.lifecycle.monitor_dead(parent, child.pid)
+        if getattr(child.workflow, "starting", False):  # the glue waits for the answer
+            return child.pid, None, True
         return child.pid, None
 
     def _watch(self, parent: Process | None, child: Process, mode: int) -> None:

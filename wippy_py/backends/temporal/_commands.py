@@ -61,6 +61,7 @@ class CommandsMixin(MessagesMixin):
             "funcs.call": self.op_call,
             "time.sleep": self.op_sleep,
             "process.wait": self.op_wait,
+            "process.started": self.op_started,
             "process.upgrade": self.op_upgrade,
         }
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 
-from ...errors import NOT_FOUND, ErrorValue
+from ...errors import INVALID, NOT_FOUND, ErrorValue
 from ...lua import as_text
 from ...process import Exit
 from ...workflow import OptionsError, StartOptions
@@ -47,12 +47,18 @@ class ChildOp:
     ``started`` resolves once Temporal started it (or refused to): signals to the
     child wait for it."""
 
-    __slots__ = ("child_id", "pid", "seq", "started", "waiter")
+    __slots__ = ("accepted", "child_id", "pid", "refusal", "seq", "spawner", "started",
+                 "waiter")
 
     def __init__(self, seq: int, child_id: str, pid: bytes) -> None:
         self.seq, self.child_id, self.pid = seq, child_id, pid
         self.waiter: Any = None
         self.started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Temporal's answer to the start, as an event of the run: the spawning thread
+        # (``spawner``) waits for it, so a refused start is its spawn error.
+        self.accepted = False
+        self.refusal: ErrorValue | None = None
+        self.spawner: Any = None
 
 
 
@@ -162,7 +168,7 @@ class MessagesMixin:
 
     # -------------------------------------------------------------- children
     def spawn(self, entry: Any, host: Any, mode: int, context: Any, name: Any,
-              messages: Any, options: Any, args: tuple[Any, ...]) -> tuple[Any, Any]:
+              messages: Any, options: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
         """``process.spawn*`` / ``exec`` / ``workflow.exec``: a child workflow."""
         if mode & LINKED:
             return None, self.invalid("process.spawn_linked is not supported in workflow "
@@ -175,9 +181,10 @@ class MessagesMixin:
         entry_id = as_text(entry)
         found = self.catalog.registry.get(entry_id)
         if found is None or found.kind != "workflow.lua":
-            return None, self.vm.error(ErrorValue(
-                f"workflow {entry_id} not found" if found is None else
-                f"{entry_id} is a {found.kind}, not a workflow.lua", NOT_FOUND, False))
+            return None, self.vm.error(
+                ErrorValue(f"workflow {entry_id} not found", NOT_FOUND, False) if found is None
+                else ErrorValue(f"{entry_id} is a {found.kind}, not a workflow.lua", INVALID,
+                                False))
         try:
             raw = self.vm.to_py(options) if options is not None else None
             start = StartOptions.from_options(raw, as_text(name) if name is not None else None)
@@ -200,18 +207,47 @@ class MessagesMixin:
         self.children[pid] = op
         self._spawn_task(self._run_child(op, self.catalog.type_of(entry_id), data, queued,
                                          {**extra, "memo": memo or None}), outbound=False)
-        return pid, None
+        return pid, None, True  # the glue waits for the start (op_started)
+
+    def op_started(self, thread: Any, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """``process.started``: the spawning thread waits until Temporal started the
+        child (pid, nil) or refused to (nil, err: an ID in use, ...)."""
+        op: ChildOp | None = self.children.get(args[0])
+        if op is None or op.accepted:
+            return args[0], None
+        if op.refusal is not None:
+            return None, self.vm.error(op.refusal)
+        op.spawner = thread
+        self.sched.block_on_op(thread)
+        return None
+
+    def _child_answer(self, op: ChildOp, refusal: ErrorValue | None) -> None:
+        op.accepted, op.refusal = refusal is None, refusal
+        if refusal is not None:  # no child: no EXIT either
+            self.pending.pop(op.seq, None)
+            self.children.pop(op.pid, None)
+        thread, op.spawner = op.spawner, None
+        if thread is not None:
+            self.sched.wake(thread, (op.pid, None) if refusal is None
+                            else (None, self.vm.error(refusal)))
+        if refusal is not None and op.waiter is not None:  # workflow.exec waits already
+            self.sched.wake(op.waiter, (None, self.vm.error(refusal)))
 
     async def _run_child(self, op: ChildOp, type_name: str, data: list[Any],
                          queued: list[tuple[str, Any]], extra: dict[str, Any]) -> None:
         value: Any = None
         error: ErrorValue | None = None
         try:
-            try:
-                handle = await workflow.start_child_workflow(
-                    type_name, args=data, id=op.child_id, **extra)
-            finally:
-                op.started.set_result(None)
+            handle = await workflow.start_child_workflow(
+                type_name, args=data, id=op.child_id, **extra)
+        except Exception as exc:  # StartChildWorkflowExecutionFailed: the ID is in use
+            refusal = error_value(exc)
+            op.started.set_result(None)
+            self.events.append(lambda: self._child_answer(op, refusal))
+            return
+        op.started.set_result(None)
+        self.events.append(lambda: self._child_answer(op, None))
+        try:
             for topic, payload in queued:
                 await handle.signal(topic, signal_arg(payload, self.pid.decode(),
                                                        workflow.payload_converter()))

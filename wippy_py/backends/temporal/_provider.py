@@ -84,6 +84,10 @@ class TemporalProvider:
         self.sched = processes.sched
         self.vm = processes.vm
         self.bridge = NodeBridge(processes, funcs)
+        self.lifecycle = processes.lifecycle
+        # A spawn on this worker waits for Temporal's answer to the start (the glue
+        # yields this op when the spawn returns ``pending``).
+        processes.sched.register_op("process.started", self._op_started)
         self.catalog = catalog(registry, config, queues, instruction_budget)
         self.proxies: dict[str, Process] = {}
         self.client: Client | None = None
@@ -231,9 +235,10 @@ class TemporalProvider:
         """
         found = self.registry.get(entry)
         if found is None or found.kind != "workflow.lua":
-            raise SpawnError(ErrorValue(
-                f"workflow {entry} not found" if found is None else
-                f"{entry} is a {found.kind}, not a workflow.lua", NOT_FOUND, False))
+            raise SpawnError(
+                ErrorValue(f"workflow {entry} not found", NOT_FOUND, False) if found is None
+                else ErrorValue(f"{entry} is a {found.kind}, not a workflow.lua", INVALID,
+                                False))
         vm = self.vm
         try:
             raw = vm.to_py(options) if options is not None else None
@@ -280,6 +285,7 @@ class TemporalProvider:
     async def _start(self, proxy: Process, workflow_id: str, type_name: str, data: list[Any],
                      policy: str, queued: list[tuple[str, Any]], sender: str,
                      extra: dict[str, Any]) -> None:
+        accepted = False
         try:
             async with self._lock(workflow_id):
                 client = await self._client()
@@ -290,10 +296,15 @@ class TemporalProvider:
                 handle: WorkflowHandle[Any, Any] = await client.start_workflow(
                     type_name, args=data, id=workflow_id,
                     id_conflict_policy=_CONFLICT[policy], **start_args, **extra)
+                accepted = True
+                self.bridge.call_soon(lambda: self._accepted(proxy))
                 for topic, payload in queued[1:]:
                     await handle.signal(topic, signal_arg(payload, sender))
         except Exception as exc:
-            self._end(proxy, workflow_id, None, error_value(exc))
+            if accepted:
+                self._end(proxy, workflow_id, None, error_value(exc))
+            else:  # no run: the spawn returns the error
+                self._refuse(proxy, workflow_id, error_value(exc))
             return
         try:
             value = await handle.result(follow_runs=True)
@@ -301,6 +312,38 @@ class TemporalProvider:
             self._end(proxy, workflow_id, None, error_value(exc))
             return
         self._end(proxy, workflow_id, value, None)
+
+    def _op_started(self, thread: Any, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """``process.started``: the spawning thread waits for Temporal's answer."""
+        pid = args[0]
+        proxy = self.sched.procs.get(pid)
+        remote = proxy.workflow if proxy is not None else None
+        if isinstance(remote, RemoteWorkflow):
+            return remote.await_start(pid, thread)
+        return pid, None  # answered and ended already: its EXIT tells the rest
+
+    def _accepted(self, proxy: Process) -> None:
+        if isinstance(proxy.workflow, RemoteWorkflow) and proxy.workflow.starting:
+            proxy.workflow.resolve(None)
+
+    def _refuse(self, proxy: Process, workflow_id: str, error: ErrorValue) -> None:
+        """Temporal refused the start: the spawn returns the error and the proxy goes
+        away without an EXIT or LINK_DOWN (the caller never had a process)."""
+        def refuse() -> None:
+            if isinstance(proxy.workflow, RemoteWorkflow):
+                proxy.workflow.resolve(error)
+            if self.proxies.get(workflow_id) is proxy:
+                del self.proxies[workflow_id]
+            for watcher in list(proxy.monitored_by or ()):
+                found = self.sched.procs.get(watcher)
+                if found is not None:
+                    self.lifecycle.unmonitor(found, proxy.pid)
+            for peer in list(proxy.links or ()):
+                self.lifecycle.unlink(proxy, peer)
+            if proxy.alive:
+                self.sched.finish(proxy, Exit(error=self.vm.error(error), error_value=error))
+
+        self.bridge.call_soon(refuse)
 
     def _end(self, proxy: Process, workflow_id: str, value: Any,
              error: ErrorValue | None) -> None:

@@ -25,6 +25,33 @@ class RemoteWorkflow:
     def __init__(self, provider: TemporalProvider, workflow_id: str) -> None:
         self.provider = provider
         self.workflow_id = workflow_id
+        # True until Temporal accepted (or refused) the start; the spawning Lua thread
+        # waits for the answer (op ``process.started``), so a refusal is its spawn error.
+        self.starting = True
+        self.refusal: ErrorValue | None = None
+        self.waiters: list[Any] = []
+
+    def await_start(self, pid: bytes, thread: Any) -> tuple[Any, ...] | None:
+        """The op of a spawn waiting for the start: (pid, nil) once accepted, (nil,
+        err) when refused, else blocks ``thread`` until :meth:`resolve`."""
+        if self.refusal is not None:
+            return None, self.provider.vm.error(self.refusal)
+        if not self.starting:
+            return pid, None
+        self.waiters.append((pid, thread))
+        self.provider.sched.block_on_op(thread)
+        return None
+
+    def resolve(self, refusal: ErrorValue | None) -> None:
+        """Temporal's answer to the start: wakes the spawning threads."""
+        self.starting = False
+        self.refusal = refusal
+        waiters, self.waiters = self.waiters, []
+        for pid, thread in waiters:
+            if refusal is None:
+                self.provider.sched.wake(thread, (pid, None))
+            else:
+                self.provider.sched.wake(thread, (None, self.provider.vm.error(refusal)))
 
     def settle(self) -> None:
         """Nothing to deliver: the workflow runs on Temporal."""

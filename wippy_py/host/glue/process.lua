@@ -96,9 +96,16 @@ function process.send(dest, topic, ...payloads)  -- (a Lua 5.5 vararg table: no
   return py_send(dest, topic, data, count)
 end
 
+-- A spawn whose start a remote engine (Temporal) has yet to accept comes back with
+-- `pending`: the caller waits for the answer, so a refused start is a spawn error.
+local function started(pid, err, pending)
+  if pending then return yield_op("process.started", pid) end
+  return pid, err
+end
+
 local function spawn(mode)
   return function(id, host, ...)
-    return py_spawn(id, host, mode, nil, nil, nil, nil, copy_all(...))
+    return started(py_spawn(id, host, mode, nil, nil, nil, nil, copy_all(...)))
   end
 end
 process.spawn = spawn(0)
@@ -107,7 +114,7 @@ process.spawn_linked = spawn(2)
 process.spawn_linked_monitored = spawn(3)
 
 function process.exec(id, host, ...)
-  local pid, err = py_spawn(id, host, 0, nil, nil, nil, nil, copy_all(...))
+  local pid, err = started(py_spawn(id, host, 0, nil, nil, nil, nil, copy_all(...)))
   if pid == nil then return nil, err end
   return yield_op("process.wait", pid)
 end
@@ -286,7 +293,8 @@ end
 local function spawn_with(mode)
   return function(s, id, host, ...)
     check(s)
-    return py_spawn(id, host, mode, s["\0c"], s["\0n"], s["\0m"], s["\0o"], copy_all(...))
+    return started(py_spawn(id, host, mode, s["\0c"], s["\0n"], s["\0m"], s["\0o"],
+                            copy_all(...)))
   end
 end
 SP.spawn = spawn_with(0)
