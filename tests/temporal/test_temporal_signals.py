@@ -193,3 +193,59 @@ def test_actors_start_attach_to_and_terminate_workflows(temporal_app: Any) -> No
                          "message": "workflow terminated: terminated by a process"}
     info = describe(app.server, workflow_id)["workflowExecutionInfo"]
     assert info["status"] == "WORKFLOW_EXECUTION_STATUS_TERMINATED"
+
+
+STRANGERS = """
+- name: echo_back
+  kind: workflow.lua
+  meta: {temporal: {workflow: {worker: app:worker}}}
+  method: main
+  source: |
+    local function main()
+      local msg = process.inbox():receive()
+      process.send(msg:from(), "ack", {heard = msg:payload():data(), from = msg:from()})
+      return "acked"
+    end
+    return {main = main}
+- name: sender
+  kind: workflow.lua
+  meta: {temporal: {workflow: {worker: app:worker}}}
+  method: main
+  source: |
+    local function main(target)
+      local nowhere = process.send("{app:worker|no-such-workflow}", "hello", 1)
+      local sent = process.send("{app:worker|" .. target .. "}", "hello", {n = 7})
+      local ack = process.inbox():receive()
+      return {nowhere = nowhere, sent = sent, topic = ack:topic(),
+              ack = ack:payload():data(), me = process.pid()}
+    end
+    return {main = main}
+- name: main
+  kind: process.lua
+  method: main
+  source: |
+    local function main(target)
+      local result, err = process.exec("app:sender", "app:worker", target)
+      if err then error(err) end
+      return result
+    end
+    return {main = main}
+"""
+
+
+def test_a_workflow_signals_a_workflow_it_did_not_start(temporal_app: Any) -> None:
+    """A send from a workflow to the PID ``{worker|id}`` of a workflow started
+    elsewhere (here by the CLI; the node knows nothing of it) is a signal to that
+    workflow ID; a send to an ID that does not exist is dropped, as sends to dead PIDs
+    are."""
+    app = temporal_app(STRANGERS)
+    target = f"stranger-{uuid.uuid4().hex[:8]}"
+    started = app.server.cli("workflow", "start", "--type", "app:echo_back", "--task-queue",
+                             app.task_queue, "--workflow-id", target)
+    assert started.returncode == 0, started.stderr
+    ran = run_on_temporal(app.root, "app:main", target)
+    assert ran.error is None, ran.error
+    me = ran.value["me"]
+    assert ran.value == {"nowhere": True, "sent": True, "topic": "ack", "me": me,
+                         "ack": {"heard": {"n": 7}, "from": me}}
+    assert _result(app, target)["result"] == "acked"
