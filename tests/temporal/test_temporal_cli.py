@@ -67,6 +67,42 @@ ENTRIES = """
       return {kind = event.kind, reason = event.reason}
     end
     return {main = main}
+- name: double
+  kind: function.lua
+  method: main
+  source: |
+    return {main = function(n) return n * 2 end}
+- name: child
+  kind: workflow.lua
+  meta: {temporal: {workflow: {worker: app:worker, name: Child}}}
+  method: main
+  modules: [funcs]
+  source: |
+    local funcs = require("funcs")
+    return {main = function(n) return funcs.call("app:double", n) end}
+- name: parent
+  kind: workflow.lua
+  meta: {temporal: {workflow: {worker: app:worker}}}
+  method: main
+  source: |
+    local function main(n)
+      local a = process.exec("app:child", "app:worker", n)
+      local listener = process.spawn_monitored("app:waiter", "app:worker", "kid")
+      process.send(listener, "hello", {n = n})
+      local heard = process.events():receive()
+      return {a = a, heard = heard.result.value}
+    end
+    return {main = main}
+- name: counter
+  kind: workflow.lua
+  meta: {temporal: {workflow: {worker: app:worker}}}
+  method: main
+  source: |
+    local function main(n)
+      if n < 3 then return process.upgrade(nil, n + 1) end
+      return "counted to " .. n
+    end
+    return {main = main}
 - name: broken
   kind: workflow.lua
   meta: {temporal: {workflow: {worker: app:worker}}}
@@ -257,6 +293,12 @@ def test_replay_reports_the_first_divergence_in_the_current_code(
     assert early.exit_code == 1
     assert "the code now returned there, but the history holds funcs.call(app:check)" \
         in early.stdout
+    # A timer of another duration.
+    index.write_text(original.replace('time.sleep("10ms")', 'time.sleep("1s")'))
+    timer = wf(changed, "replay", wid)
+    assert timer.exit_code == 1
+    assert re.search(r"the code now issues a durable timer of 1s at _index.yaml\[order\]:5, "
+                     r"but the history holds a durable timer of 10ms\.", timer.stdout)
 
 
 def test_check_and_unknown_ids(served: Served) -> None:
@@ -274,3 +316,38 @@ def test_check_and_unknown_ids(served: Served) -> None:
     assert wf(served.root, "start", "app:charge").exit_code == 2
     bad = wf(served.root, "start", "app:order", "--input", "{amount: 1}")
     assert bad.exit_code == 2 and "is not valid JSON" in bad.stderr
+
+
+def test_children_and_signals_between_workflows_in_show_and_replay(served: Served) -> None:
+    wid, _ = started(wf(served.root, "start", "app:parent", "--input", "4"))
+    result = waited(served.root, wid)
+    assert result.exit_code == 0, result.output
+    value = json.loads(result.stdout)
+    assert value["a"] == 8 and value["heard"]["got"] == {"n": 4}
+    shown = wf(served.root, "show", wid).stdout
+    [(spawned, child)] = re.findall(r"^\s+(\d+) +command +spawn +Child +\"([^\"]+)\"", shown,
+                                    re.M)
+    assert re.search(rf"event +child_exit +\S+ \(of {spawned}\) +8 ", shown), shown
+    assert re.search(r"command +signal_out +\S+ +hello: \{\"n\": 4\}", shown)
+    child_shown = wf(served.root, "show", child)
+    assert child_shown.exit_code == 0, child_shown.output
+    assert re.search(rf"parent +workflow {wid}, run ", child_shown.stdout)
+    assert re.search(r"entry +app:child on app:worker", child_shown.stdout)
+    # The commands the code issues on replay (children, signals) match the history.
+    replayed = wf(served.root, "replay", wid)
+    assert replayed.exit_code == 0 and "no divergence" in replayed.stdout, replayed.output
+
+
+def test_a_run_that_continued_as_new_leads_to_the_latest(served: Served) -> None:
+    wid, first = started(wf(served.root, "start", "app:counter", "--input", "1"))
+    result = waited(served.root, wid)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == "counted to 3"
+    listed = wf(served.root, "list", "--limit", "0").stdout
+    assert len(re.findall(rf"^{re.escape(wid)} +\w+ +app:counter +continued", listed, re.M)) == 2
+    assert len(re.findall(rf"^{re.escape(wid)} +\w+ +app:counter +completed", listed, re.M)) == 1
+    # The first run's ID: `result` follows it to the latest run, `show` shows that run.
+    assert json.loads(wf(served.root, "result", first).stdout) == "counted to 3"
+    shown = wf(served.root, "show", first).stdout
+    assert re.search(r"status +continued", shown)
+    assert re.search(r"command +continue +app:counter +\[2\]", shown)
