@@ -293,6 +293,12 @@ def test_replay_reports_the_first_divergence_in_the_current_code(
     assert early.exit_code == 1
     assert "the code now returned there, but the history holds funcs.call(app:check)" \
         in early.stdout
+    # Code that does not load is not a divergence: it cannot be replayed (bad input).
+    index.write_text(original.replace("local funcs = require", "local funcs = = require"))
+    broken = wf(changed, "replay", wid)
+    assert broken.exit_code == 2, broken.output
+    assert f"cannot replay workflow {wid}: " in broken.stderr and "[order]" in broken.stderr
+    assert "Traceback" not in broken.output
     # A timer of another duration.
     index.write_text(original.replace('time.sleep("10ms")', 'time.sleep("1s")'))
     timer = wf(changed, "replay", wid)

@@ -61,9 +61,10 @@ def workflow() -> None:
     commands talk to that server instead (--embedded: use the journal anyway).
 
     \b
-    Exit codes: 0 done; 1 the workflow failed, was terminated or is no longer running
-    (or replay found a divergence, or check found problems); 2 bad input, unknown ID or
-    an unreadable journal; 3 `result` of a workflow still running.
+    Exit codes: 0 done; 1 the workflow failed, was terminated (canceled, timed out) or
+    is no longer running (or replay found a divergence, or check found problems); 2 bad
+    input, unknown ID, an unreadable journal or a Temporal server that cannot be
+    reached; 3 `result` of a workflow still running.
     """
 
 

@@ -38,11 +38,14 @@ from temporalio.worker import (
 )
 
 from ...durations import format_duration
+from ...errors import EntryError, LuaLoadError
 from ...workflow import args_hash
 from ...workflow._replay import describe
-from ._admin import RemoteRun, TemporalAdmin
+from ._admin import TemporalAdmin
 from ._admin_history import HistoryRow, history_rows, replayed_commands
+from ._admin_types import AdminError, RemoteRun
 from ._config import catalog
+from ._vm import WorkflowVM
 from ._workflow import workflow_class
 
 ADVICE = ("The workflow's code changed while this run was in flight: restore the code it "
@@ -168,8 +171,16 @@ class ReplayVerdict:
 
 def replay_run(admin: TemporalAdmin, row: RemoteRun, history: WorkflowHistory
                ) -> ReplayVerdict:
-    """Replays ``history`` (of ``row``) against the app's current code."""
+    """Replays ``history`` (of ``row``) against the app's current code.
+
+    Raises:
+        AdminError: the current code of the run's entry does not load.
+    """
     worker = admin.workers.get(row.worker) or next(iter(admin.workers.values()))
+    try:  # a script that does not compile is not a divergence
+        WorkflowVM(admin.registry).loader.load(row.entry, ("workflow.lua",))
+    except (EntryError, LuaLoadError) as exc:
+        raise AdminError(f"cannot replay workflow {row.workflow_id}: {exc}") from None
     queues = {w: c.task_queue for w, c in admin.workers.items()}
     workflows = [workflow_class(catalog(admin.registry, worker, queues,
                                         admin.catalog.instruction_budget))]
