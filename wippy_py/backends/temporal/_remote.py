@@ -15,14 +15,14 @@ from ...errors import INVALID, ErrorValue
 from ._values import to_json
 
 if TYPE_CHECKING:
-    from ._provider import TemporalProvider
+    from ._starts import StartsMixin
 
 
 class RemoteWorkflow:
     """The workflow hooks of a proxy process: what actors do to a workflow that runs
     on Temporal (the proxy itself never runs Lua)."""
 
-    def __init__(self, provider: TemporalProvider, workflow_id: str) -> None:
+    def __init__(self, provider: StartsMixin, workflow_id: str) -> None:
         self.provider = provider
         self.workflow_id = workflow_id
         # True until Temporal accepted (or refused) the start; the spawning Lua thread
