@@ -94,7 +94,11 @@ def options_app(other_queue: str) -> str:
         return {{pid = pid, kind = err and err:kind(), message = tostring(err)}}
       end
       local options = {{["temporal.workflow.id"] = "opts-" .. which}}
-      if which == "flow" then
+      if which == "child" then  -- started on the other worker's queue
+        options["temporal.workflow.id"] = "opts-child-" .. other_queue
+        options["temporal.workflow.task_queue"] = other_queue
+        options["temporal.workflow.id_reuse_policy"] = "reject_duplicate"
+      elseif which == "flow" then
         options["temporal.workflow.execution_timeout"] = "2m"
         options["temporal.workflow.run_timeout"] = "90s"
         options["temporal.workflow.task_timeout"] = "5s"
@@ -164,3 +168,68 @@ def test_an_option_temporal_cannot_honour_is_a_spawn_error(temporal_app: Any) ->
     ran = run_on_temporal(app.root, "app:main", "refused")
     assert "pid" not in ran.value and ran.value["kind"] == "Invalid"
     assert "temporal.workflow.search_attributes" in ran.value["message"]
+
+
+def test_a_start_on_another_task_queue_and_a_rejected_duplicate(temporal_app: Any) -> None:
+    other_queue = f"other-{uuid.uuid4().hex[:8]}"
+    app = temporal_app(options_app(other_queue))
+    ran = run_on_temporal(app.root, "app:main", "child", other_queue)
+    assert ran.error is None and ran.value == "child done"
+    events = history(app.server, f"opts-child-{other_queue}")
+    (started,) = events_of(events, "WORKFLOW_EXECUTION_STARTED")
+    assert started["taskQueue"]["name"] == other_queue
+    # the ID is closed now, and reject_duplicate refuses another run of it: a spawn error
+    again = run_on_temporal(app.root, "app:main", "child", other_queue)
+    assert again.error is not None and again.error.kind == "AlreadyExists"
+    assert "reuse" in again.error.message
+
+
+def test_the_option_readers() -> None:
+    from datetime import timedelta
+
+    from temporalio import workflow
+    from temporalio.common import Priority, WorkflowIDReusePolicy
+
+    from wippy_py.backends.temporal._options import activity_options, start_options
+    from wippy_py.workflow import OptionsError
+
+    assert activity_options({
+        "activity.task_queue": "q", "activity.heartbeat_timeout": "5s",
+        "activity.schedule_to_start_timeout": 1500, "activity.id": "pay-1",
+        "activity.wait_for_cancellation": True, "activity.summary": "pay",
+        "activity.priority": 2, "activity.disable_eager_execution": True,
+    }) == {
+        "task_queue": "q", "heartbeat_timeout": timedelta(seconds=5),
+        "schedule_to_start_timeout": timedelta(seconds=1.5), "activity_id": "pay-1",
+        "cancellation_type": workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        "summary": "pay", "priority": Priority(priority_key=2),
+    }
+    top = start_options({"temporal.workflow.cron_schedule": "*/5 * * * *",
+                         "temporal.workflow.enable_eager_start": True,
+                         "temporal.workflow.id_reuse_policy": "allow_duplicate_failed_only",
+                         "temporal.workflow.namespace": "default"},
+                        child=False, namespace="default")
+    assert top == {"cron_schedule": "*/5 * * * *", "request_eager_start": True,
+                   "id_reuse_policy": WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY}
+    child = start_options({"temporal.workflow.wait_for_cancellation": False,
+                           "temporal.workflow.parent_close_policy": "request_cancel",
+                           "temporal.workflow.start_delay": "1s"},  # not for children
+                          child=True, namespace="default")
+    assert child == {"cancellation_type": workflow.ChildWorkflowCancellationType.TRY_CANCEL,
+                     "parent_close_policy": workflow.ParentClosePolicy.REQUEST_CANCEL}
+    for bad, key in (({"temporal.workflow.namespace": "prod"}, "namespace"),
+                     ({"temporal.workflow.id_reuse_policy": "sometimes"}, "id_reuse_policy"),
+                     ({"temporal.workflow.run_timeout": "soon"}, "run_timeout"),
+                     ({"temporal.workflow.memo": ["x"]}, "memo")):
+        try:
+            start_options(bad, child=False, namespace="default")
+        except OptionsError as exc:
+            assert f"temporal.workflow.{key}" in str(exc)
+        else:
+            raise AssertionError(f"{bad} was accepted")
+    try:
+        activity_options({"activity.priority": 0})
+    except OptionsError as exc:
+        assert "activity.priority" in str(exc)
+    else:
+        raise AssertionError("priority 0 was accepted")

@@ -128,8 +128,8 @@ def error_value(exc: BaseException) -> ErrorValue:
     if isinstance(exc, texc.TerminatedError):
         return ErrorValue(f"workflow terminated: {exc.message}", CANCELED, False)
     if isinstance(exc, texc.WorkflowAlreadyStartedError):
-        return ErrorValue(f"workflow {exc.workflow_id} is already running", ALREADY_EXISTS,
-                          False)
+        return ErrorValue(f"workflow {exc.workflow_id} already exists (it is running, or "
+                          "its ID reuse policy refuses a new run)", ALREADY_EXISTS, False)
     if isinstance(exc, texc.FailureError):
         return ErrorValue(exc.message or str(exc), INTERNAL, False)
     return ErrorValue(f"temporal: {exc}", UNAVAILABLE, True)
