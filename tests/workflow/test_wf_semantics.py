@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from wf_harness import WfApp, function, process, run_main, workflow
+from wf_harness import WfApp, function, process, run_main, serve_until, workflow
 
 OK = function('return {main = function(x) return {ok = x} end}')
 
@@ -280,6 +280,54 @@ def test_explicit_ids_use_the_running_workflow_and_generated_ids_are_unique(
     assert out.value["same"] is True and out.value["unique"] is True
     assert out.value["err"] == "AlreadyExists"
     assert sorted(r.input[0] for r in app.runs()) == [1, 4, 5]
+
+
+def test_a_child_whose_id_is_taken_under_the_fail_policy_is_a_spawn_error_on_replay_too(
+    tmp_path: Path,
+) -> None:
+    app = app_with(tmp_path, kid=workflow("""
+        return {main = function() process.inbox():receive() return "kid done" end}
+    """), wf=workflow("""
+        local function main()
+          local kid = process.with_options({}):with_name("kid-1"):spawn("app:kid", "app:worker")
+          local again, err = process.with_options({["temporal.workflow.id"] = "kid-1",
+            ["temporal.workflow.id_conflict_policy"] = "fail"}):spawn("app:kid", "app:worker")
+          local same = process.with_options({}):with_name("kid-1"):spawn("app:kid", "app:worker")
+          process.inbox():receive()  -- a restart happens here
+          process.send(kid, "go", true)
+          return {again = again, kind = err:kind(), message = err:message(), same = same == kid}
+        end
+        return {main = main}
+    """))
+
+    def start(node: object) -> None:
+        node.engines[0].start("app:wf", "app:worker", [], workflow_id="parent")  # type: ignore[attr-defined]
+
+    def parent_waits(_node: object) -> bool:
+        runs = [r for r in app.runs() if r.workflow_id == "parent"]
+        return bool(runs) and sum(r.kind == "spawn" for r in app.history(runs[0].run_id)) == 3
+
+    serve_until(app, parent_waits, start=start)
+    spawns = [r.value for r in app.history(_run("parent", app)) if r.kind == "spawn"]
+    assert spawns[0] == "kid-1" and spawns[2] == "kid-1"
+    assert spawns[1]["refused"]["kind"] == "AlreadyExists"
+    # A new node replays the refusal from the journal (no divergence), then finishes.
+    node = app.node()
+
+    def go(n: object) -> None:
+        n.engines[0].signal("parent", "go", True, "test")  # type: ignore[attr-defined]
+
+    serve_until(app, lambda n: all(r.status != "running" for r in app.runs()), node=node,
+                start=go)
+    parent = next(r for r in app.runs() if r.workflow_id == "parent")
+    assert parent.status == "completed", parent.error
+    assert parent.result == {"kind": "AlreadyExists", "same": True,
+                             "message": "workflow kid-1 is already running"}
+    assert [r.status for r in app.runs() if r.workflow_id == "kid-1"] == ["completed"]
+
+
+def _run(workflow_id: str, app: WfApp) -> str:
+    return next(r.run_id for r in app.runs() if r.workflow_id == workflow_id)
 
 
 def test_continue_as_new_starts_a_fresh_run_of_the_same_workflow(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from ...errors import CANCELED, NOT_FOUND, ErrorValue
 from ...lua import as_text
 from ...workflow import ActivityOptions, OptionsError, StartOptions
 from ._ops import ActivityOp, ChildOp, TimerOp, WorkflowFuture, WorkflowTimer
-from ._values import split_pid, workflow_pid
+from ._values import error_record, split_pid, workflow_pid
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -261,8 +261,20 @@ class CommandsMixin:
         except (OptionsError, ValueError) as exc:
             return None, self.invalid(str(exc))
         default_id = f"{self.workflow_id}/{self.seq}"
+
+        def decide() -> Any:
+            # The refusal of a taken ID is decided (and journaled) with the command, so
+            # a replay refuses the same spawn: process.spawn returns nil, err, as on
+            # Temporal, instead of an EXIT carrying the error.
+            refused = self.engine.refused_start(start.workflow_id, start.conflict_policy)
+            if refused is not None:
+                return {"refused": error_record(refused)}
+            return start.workflow_id or default_id
+
         seq, recorded, child_id = self.issue(
-            "spawn", entry_id, [data, start.workflow_id], lambda: start.workflow_id or default_id)
+            "spawn", entry_id, [data, start.workflow_id], decide)
+        if isinstance(child_id, dict):
+            return None, self._run.lua_error(child_id["refused"])
         pid = workflow_pid(worker, child_id)
         op = ChildOp(seq, child_id, pid)
         self.pending[seq] = op

@@ -198,10 +198,10 @@ class LocalEngine(EngineLifecycle, EngineInbox):
         Raises:
             SpawnError: the ID is taken and the policy is ``fail``.
         """
+        refused = self.refused_start(workflow_id, policy)
+        if refused is not None:
+            raise SpawnError(refused)
         existing = self.runs.get(workflow_id) if workflow_id else None
-        if existing is not None and policy == "fail":
-            raise SpawnError(ErrorValue(
-                f"workflow {workflow_id} is already running", ALREADY_EXISTS, False))
         if existing is not None and policy == "terminate_existing":
             self.terminate_workflow(existing.workflow_id, "replaced by a new run")
             existing = None
@@ -216,6 +216,14 @@ class LocalEngine(EngineLifecycle, EngineInbox):
         for topic, payload in messages or []:
             self.signal(row.workflow_id, topic, payload, sender)
         return run
+
+    def refused_start(self, workflow_id: str | None, policy: str) -> ErrorValue | None:
+        """Why a start with ``workflow_id`` is refused (the ID is running and the
+        conflict policy is ``fail``), or None."""
+        if workflow_id and policy == "fail" and workflow_id in self.runs:
+            return ErrorValue(f"workflow {workflow_id} is already running", ALREADY_EXISTS,
+                              False)
+        return None
 
     def new_run_row(
         self, entry: str, worker: str, data: list[Any], workflow_id: str | None,
