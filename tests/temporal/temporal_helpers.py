@@ -250,8 +250,9 @@ def replay_failure(app: Path, events: list[dict[str, Any]], workflow_id: str) ->
     entry = registry.get("app:worker")
     assert entry is not None
     config = worker_config(registry, entry)
+    # pinned=False: the app's current code, not the code the run started with.
     workflow = workflow_class(catalog(registry, config, {config.id: config.task_queue},
-                                      50_000_000))
+                                      50_000_000, pinned=False))
     recorded = WorkflowHistory.from_json(workflow_id, {"events": events})
 
     async def replay() -> Any:

@@ -252,3 +252,42 @@ def test_a_workflow_signals_a_workflow_it_did_not_start(temporal_app: Any) -> No
     signals = events_of(history(app.server, target), "WORKFLOW_EXECUTION_SIGNALED")
     assert [s["signalName"] for s in signals] == ["hello"]
     app.server.cli("workflow", "terminate", "--workflow-id", target, "--reason", "test over")
+
+
+ACTOR_TO_STRANGER = """
+- name: actor
+  kind: process.lua
+  method: main
+  source: |
+    local function main(target)
+      local nohost = process.send("{app:elsewhere|x}", "hello", 1)
+      local nowhere = process.send("{app:worker|no-such-workflow}", "hello", 1)
+      local sent = process.send("{app:worker|" .. target .. "}", "hello", {n = 7})
+      local ack = process.inbox():receive()
+      return {nohost = nohost, nowhere = nowhere, sent = sent, topic = ack:topic(),
+              ack = ack:payload():data(), me = process.pid()}
+    end
+    return {main = main}
+"""
+
+
+def test_an_actor_signals_a_workflow_the_node_does_not_know(temporal_app: Any) -> None:
+    """A send from an ACTOR to ``{worker|id}`` of a workflow started elsewhere (the
+    temporal CLI; the node has no proxy for it) is a signal named by the topic to that
+    workflow ID, with the actor's PID as the sender (the workflow answers it). A PID
+    on a host that is not a Temporal worker of the app, or of a workflow that does
+    not exist, is dropped (true), as sends to dead PIDs are."""
+    app = temporal_app(STRANGERS + ACTOR_TO_STRANGER)
+    target = f"stranger-{uuid.uuid4().hex[:8]}"
+    started = app.server.cli("workflow", "start", "--type", "app:echo_back", "--task-queue",
+                             app.task_queue, "--workflow-id", target)
+    assert started.returncode == 0, started.stderr
+    ran = run_on_temporal(app.root, "app:actor", target)
+    assert ran.error is None, ran.error
+    me = ran.value["me"]
+    assert not me.startswith("{app:worker|")  # an actor, not a workflow
+    assert ran.value == {"nohost": True, "nowhere": True, "sent": True, "topic": "ack",
+                         "me": me, "ack": {"heard": {"n": 7}, "from": me}}
+    signals = events_of(history(app.server, target), "WORKFLOW_EXECUTION_SIGNALED")
+    assert [s["signalName"] for s in signals] == ["hello"]
+    assert signals[0]["input"]["payloads"][0]["metadata"]["wippy-from"]

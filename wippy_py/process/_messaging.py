@@ -9,12 +9,19 @@ here. This class handles what does: names, dead PIDs, bad arguments, sends to an
 workflows (their hooks journal them), messages from the host and lifecycle events
 (topic ``@pid/events``).
 
+PIDs this node does not know are dropped, like sends to dead PIDs — unless their
+host is registered in :attr:`Router.remote_hosts`: a backend whose processes live
+elsewhere (a Temporal worker: workflows started by other clients) registers its host
+there and gets those sends (``{host|id}``). The lookup happens only on the
+unknown-PID path, so sends between local processes pay nothing for it.
+
 Per-sender ordering holds by construction: every send is routed at once, inside the
 one dispatcher, so two sends from one process can never be reordered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import INVALID, NOT_FOUND, ErrorValue
@@ -23,6 +30,10 @@ from ._names import NameRegistry
 from ._scheduler import Scheduler
 
 EVENTS_TOPIC = b"@pid/events"
+
+RemoteSend = Callable[[bytes, bytes, Any, bytes], Any]
+"""``handler(dest, topic, data, sender)`` of a remote host: returns what
+``process.send`` returns to Lua (``True``, or ``(False, err)``)."""
 
 
 def topic_problem(topic: Any) -> ErrorValue | None:
@@ -49,6 +60,9 @@ class Router:
         kernel = scheduler.vm.kernel  # looked up once (lupa: see _anchor.py)
         self._route_to = kernel.route_to
         self._post_to = kernel.post_to
+        # Host (bytes, as in ``{host|id}``) -> the handler of sends to its PIDs that
+        # are not processes of this node (see the module docstring).
+        self.remote_hosts: dict[bytes, RemoteSend] = {}
 
     # ------------------------------------------------------------ resolution
     def resolve(self, dest: Any) -> tuple[Process | None, ErrorValue | None]:
@@ -88,6 +102,8 @@ class Router:
             if problem is not None:
                 return False, self._lua_error(problem)
             if target is None:
+                if self.remote_hosts:
+                    return self._send_remote(dest, topic, data)
                 return True  # a dead PID: dropped silently, like Erlang
         current = self.sched.current
         sender = current.pid if current is not None else b""
@@ -96,6 +112,15 @@ class Router:
         self._post_to(target.pid, topic, sender, data, count)
         self.sched.signal()
         return True
+
+    def _send_remote(self, dest: bytes, topic: bytes, data: Any) -> Any:
+        """A send to a PID unknown here: its host's handler, or dropped."""
+        bar = dest.find(b"|")
+        handler = self.remote_hosts.get(dest[1:bar]) if bar > 1 and dest[-1:] == b"}" else None
+        if handler is None:
+            return True  # an unknown host: dropped, as sends to dead PIDs are
+        current = self.sched.current
+        return handler(dest, topic, data, current.pid if current is not None else b"")
 
     def send_from_host(self, target: Process, topic: bytes, data: Any, sender: bytes) -> None:
         """Sends a message built here (host sends, ``with_message``)."""

@@ -15,14 +15,19 @@ from ._config import (
     TemporalConfigError,
     WorkerConfig,
     client_config,
+    connect_reason,
+    tls_config,
     worker_config,
 )
+from ._pins import CODE_MEMO, PinError
 from ._provider import TemporalProvider, TemporalUnavailable, providers
 
 __all__ = [
+    "CODE_MEMO",
     "AdminError",
     "ClientConfig",
     "NotRunning",
+    "PinError",
     "RemoteRun",
     "ServerUnavailable",
     "TemporalAdmin",
@@ -31,8 +36,10 @@ __all__ = [
     "TemporalUnavailable",
     "WorkerConfig",
     "client_config",
+    "connect_reason",
     "history_rows",
     "providers",
     "replay_run",
+    "tls_config",
     "worker_config",
 ]

@@ -49,8 +49,7 @@ from ._admin_types import (
     ServerUnavailable,
     epoch,
 )
-from ._config import ClientConfig, WorkerConfig, catalog, worker_config
-from ._provider import _reason, _tls
+from ._config import ClientConfig, WorkerConfig, catalog, connect_reason, worker_config
 from ._values import error_record, error_value, from_json, signal_arg
 
 _RUN_ID = re.compile(r"[0-9a-fA-F-]+")
@@ -139,11 +138,11 @@ class TemporalAdmin:
         config = self.client_config
         try:
             self._client = await asyncio.wait_for(Client.connect(
-                config.address, namespace=config.namespace, api_key=config.api_key,
-                tls=_tls(config.tls), runtime=self.runtime), config.connection_timeout)
+                config.address, **config.connect_options(), runtime=self.runtime),
+                config.connection_timeout)
         except Exception as exc:
             reason = (f"no answer within connection_timeout ({config.connection_timeout:g}s)"
-                      if isinstance(exc, TimeoutError) else _reason(exc))
+                      if isinstance(exc, TimeoutError) else connect_reason(exc))
             workers = ", ".join(self.workers)
             raise ServerUnavailable(
                 f"cannot reach the Temporal server {config.address} of temporal.client "
@@ -268,7 +267,8 @@ class TemporalAdmin:
         try:
             handle: WorkflowHandle[Any, Any] = await self._call(client.start_workflow(
                 self.catalog.type_of(entry), args=data, id=wid, task_queue=config.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL), wid)
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                memo=self.catalog.pins.add_to({}, entry) or None), wid)
         except WorkflowAlreadyStartedError:
             return await self.describe(wid), False
         return await self.describe(wid, handle.result_run_id), True

@@ -22,6 +22,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
+from temporalio.converter import PayloadConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
     ContinueAsNewInput,
@@ -45,6 +46,7 @@ from ._admin import TemporalAdmin
 from ._admin_history import HistoryRow, history_rows, replayed_commands
 from ._admin_types import AdminError, RemoteRun
 from ._config import catalog
+from ._pins import CODE_MEMO
 from ._vm import WorkflowVM
 from ._workflow import workflow_class
 
@@ -182,8 +184,9 @@ def replay_run(admin: TemporalAdmin, row: RemoteRun, history: WorkflowHistory
     except (EntryError, LuaLoadError) as exc:
         raise AdminError(f"cannot replay workflow {row.workflow_id}: {exc}") from None
     queues = {w: c.task_queue for w, c in admin.workers.items()}
+    # pinned=False: the run's own code (its memo) is ignored, the current code replays.
     workflows = [workflow_class(catalog(admin.registry, worker, queues,
-                                        admin.catalog.instruction_budget))]
+                                        admin.catalog.instruction_budget, pinned=False))]
     recorder = Recorder()
     replayer = Replayer(workflows=workflows, interceptors=[_interceptor(recorder)],
                         runtime=admin.runtime)
@@ -192,7 +195,31 @@ def replay_run(admin: TemporalAdmin, row: RemoteRun, history: WorkflowHistory
     rows = history_rows(history)
     verdict = ReplayVerdict(len(history.events))
     verdict.divergence = judge(row, rows, recorder, result.replay_failure)
+    if verdict.divergence:
+        verdict.divergence += pin_note(admin, row, history)
     return verdict
+
+
+def pin_note(admin: TemporalAdmin, row: RemoteRun, history: WorkflowHistory) -> str:
+    """What a divergence of the current code means for the run itself: a run started
+    with pinned code (``_pins.py``) goes on with that code; one without runs today's."""
+    started = history.events[0].workflow_execution_started_event_attributes \
+        if history.events else None
+    payload = started.memo.fields.get(CODE_MEMO) if started is not None else None
+    if payload is None:
+        return (" The run was started without pinned code (by another client), so its "
+                "workers run the current code and will meet this divergence.")
+    try:
+        value = PayloadConverter.default.from_payload(payload)
+        pinned = str(value["hash"])[:12]
+    except Exception:  # a foreign value: the worker reports it when it loads the run
+        return f" The run's memo {CODE_MEMO} is not readable pinned code."
+    now = admin.catalog.pins.memo(row.entry)
+    current = str(now["hash"])[:12] if now is not None else "unpinned"
+    if current == pinned:
+        return ""
+    return (f" The run itself goes on: it started with code version {pinned} (pinned in "
+            f"its memo), which its workers replay; the current code is version {current}.")
 
 
 def _header(row: RemoteRun, seq: int | None = None) -> str:

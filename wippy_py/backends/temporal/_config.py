@@ -10,14 +10,18 @@ map, and which workflow types the worker serves (entry ID, or
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from temporalio.service import PayloadLimitsConfig, TLSConfig
+
 from ...durations import SECOND, to_nanoseconds
 from ...errors import WippyError
 from ...registry import Entry, Lifecycle, Registry
+from ._pins import MEMO_WARN_SIZE, PinCache
 
 log = logging.getLogger("wippy_py.temporal")
 
@@ -71,6 +75,27 @@ class ClientConfig:
     def describe(self) -> str:
         """``temporal.client ID (address, namespace N)`` for messages."""
         return f"temporal.client {self.id} ({self.address}, namespace {self.namespace})"
+
+    def connect_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``Client.connect`` besides the address: namespace, API
+        key, TLS, and a memo size warning threshold that fits pinned code."""
+        return {"namespace": self.namespace, "api_key": self.api_key,
+                "tls": tls_config(self.tls),
+                "payload_limits": PayloadLimitsConfig(memo_warn_size=MEMO_WARN_SIZE)}
+
+
+def tls_config(setting: bool | dict[str, Any] | None) -> bool | TLSConfig | None:
+    """The SDK's TLS argument for a :attr:`ClientConfig.tls` setting."""
+    if isinstance(setting, dict):
+        return TLSConfig(**setting)
+    return setting
+
+
+def connect_reason(exc: BaseException) -> str:
+    """The gist of a connection error (the SDK wraps the OS error in transport text)."""
+    text = str(exc).strip()
+    found = re.search(r'message: "([^"]+)"', text)
+    return found.group(1) if found else (text or type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -225,6 +250,8 @@ class Catalog:
             client is a real server.
         types: Workflow type -> ``workflow.lua`` entry ID, over the whole app.
         instruction_budget: Instructions a Lua thread may run between two yields.
+        pins: The code runs started here carry, and the code of pinned runs
+            (:mod:`._pins`).
     """
 
     registry: Registry
@@ -232,6 +259,7 @@ class Catalog:
     queues: dict[str, str]
     types: dict[str, str]
     instruction_budget: int
+    pins: PinCache
 
     def entry_of_type(self, type_name: str) -> str | None:
         """The ``workflow.lua`` entry of a workflow type (None when unknown)."""
@@ -254,12 +282,14 @@ class Catalog:
 
 
 def catalog(registry: Registry, worker: WorkerConfig, queues: dict[str, str],
-            instruction_budget: int) -> Catalog:
-    """Builds the :class:`Catalog` of ``worker``."""
+            instruction_budget: int, *, pinned: bool = True) -> Catalog:
+    """Builds the :class:`Catalog` of ``worker``; ``pinned=False`` runs every run on
+    the current code, ignoring the code it was started with (``workflow replay``)."""
     types: dict[str, str] = {}
     for entry in registry.by_kind("workflow.lua"):
         name = temporal_meta(entry, "workflow").get("name")
         types[str(entry.id)] = str(entry.id)
         if name:
             types[str(name)] = str(entry.id)
-    return Catalog(registry, worker, dict(queues), types, instruction_budget)
+    return Catalog(registry, worker, dict(queues), types, instruction_budget,
+                   PinCache(registry, enabled=pinned))

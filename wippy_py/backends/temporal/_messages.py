@@ -82,6 +82,7 @@ class MessagesMixin:
         events: deque[Callable[[], None]]
         outcome: str | None
         continue_to: tuple[str, list[Any]] | None
+        continue_memo: dict[str, Any] | None
 
         def next_seq(self) -> int: ...
         def to_json(self, value: Any, what: str) -> Any: ...
@@ -198,6 +199,7 @@ class MessagesMixin:
         memo = dict(extra.pop("memo", None) or {})
         if values:
             memo[CONTEXT_MEMO] = values
+        self.catalog.pins.add_to(memo, entry_id)  # the child's code (_pins.py)
         extra.setdefault("task_queue", queue)
         seq = self.next_seq()
         child_id = start.workflow_id or f"{self.workflow_id}/{seq}"
@@ -289,6 +291,8 @@ class MessagesMixin:
             return None, self.invalid(str(exc))
         self.outcome = "continued"
         self.continue_to = (self.catalog.type_of(entry_id), data)
+        # The new run carries the memo on, with the code of today's entry pinned.
+        self.continue_memo = self.catalog.pins.add_to(dict(workflow.memo()), entry_id)
         self.sched.block_on_op(thread)
         self.sched.finish(self.proc, Exit())
         return None

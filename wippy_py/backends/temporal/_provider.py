@@ -25,12 +25,10 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-import re
 from typing import Any
 
 import trio
 from temporalio.client import Client
-from temporalio.service import TLSConfig
 from temporalio.worker import Worker
 
 from ...errors import WippyError
@@ -38,7 +36,7 @@ from ...lua import DEFAULT_INSTRUCTION_BUDGET
 from ...process import FuncsApi, Process, ProcessApi
 from ...registry import Registry
 from ._bridge import LoopThread, NodeBridge, activity_function
-from ._config import WorkerConfig, catalog, worker_config
+from ._config import WorkerConfig, catalog, connect_reason, worker_config
 from ._context import ContextInterceptor
 from ._starts import StartsMixin
 from ._workflow import workflow_class
@@ -78,6 +76,10 @@ class TemporalProvider(StartsMixin):
         # A spawn on this worker waits for Temporal's answer to the start (the glue
         # yields this op when the spawn returns ``pending``).
         processes.sched.register_op("process.started", self._op_started)
+        # Sends from actors to PIDs of this worker the node does not know (workflows
+        # started elsewhere) become signals (StartsMixin.send_remote).
+        self.router = processes.router
+        self.router.remote_hosts[config.id.encode()] = self.send_remote
         self.catalog = catalog(registry, config, queues, instruction_budget)
         self.proxies: dict[str, Process] = {}
         self.client: Client | None = None
@@ -125,10 +127,12 @@ class TemporalProvider(StartsMixin):
                 await trio.to_thread.run_sync(self._shutdown)
 
     def stop(self) -> None:
-        """Detaches the proxies from the node (the workflows go on on Temporal)."""
+        """Detaches the proxies from the node (the workflows go on on Temporal) and
+        stops taking sends to workflows it does not know."""
         for proxy in self.proxies.values():
             self.sched.procs.pop(proxy.pid, None)
         self.proxies.clear()
+        self.router.remote_hosts.pop(self.id.encode(), None)
 
     async def _connect(self) -> None:
         client_config = self.config.client
@@ -138,15 +142,14 @@ class TemporalProvider(StartsMixin):
             attempt += 1
             try:
                 self.client = await asyncio.wait_for(Client.connect(
-                    client_config.address, namespace=client_config.namespace,
-                    api_key=client_config.api_key, tls=_tls(client_config.tls),
+                    client_config.address, **client_config.connect_options(),
                     identity=self.config.options.get("identity"),
                 ), client_config.connection_timeout)
                 break
             except Exception as exc:
                 reason = (f"no answer within connection_timeout "
                           f"({client_config.connection_timeout:g}s)"
-                          if isinstance(exc, TimeoutError) else _reason(exc))
+                          if isinstance(exc, TimeoutError) else connect_reason(exc))
                 message = self.last_error = (
                     f"temporal.worker {self.id}: {client_config.describe()}: cannot connect: "
                     f"{reason or type(exc).__name__} (is the server running? `wippy-py run "
@@ -213,22 +216,9 @@ class TemporalProvider(StartsMixin):
         return self.client
 
 
-def _reason(exc: BaseException) -> str:
-    """The gist of a connection error (the SDK wraps the OS error in transport text)."""
-    text = str(exc).strip()
-    found = re.search(r'message: "([^"]+)"', text)
-    return found.group(1) if found else (text or type(exc).__name__)
-
-
 def _wait(future: concurrent.futures.Future[Any], timeout: float) -> None:
     with contextlib.suppress(concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
         future.result(timeout)
-
-
-def _tls(setting: bool | dict[str, Any] | None) -> bool | TLSConfig | None:
-    if isinstance(setting, dict):
-        return TLSConfig(**setting)
-    return setting
 
 
 def providers(registry: Registry, worker_ids: list[str], processes: ProcessApi, funcs: FuncsApi,

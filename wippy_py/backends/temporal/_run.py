@@ -71,6 +71,7 @@ class TemporalRun(CommandsMixin):
         self.rng = LuaRandom(self.run_id)
         self.outcome: str | None = None  # "continued", "terminated"
         self.continue_to: tuple[str, list[Any]] | None = None
+        self.continue_memo: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ driving
     def start(self, data: list[Any], context: dict[str, Any] | None) -> None:

@@ -21,7 +21,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from ...errors import CANCELED, INVALID, NOT_FOUND, UNAVAILABLE, ErrorValue
 from ...process import Exit, Process, SpawnError
 from ...workflow import OptionsError, StartOptions
-from ..local._values import workflow_pid
+from ..local._values import split_pid, workflow_pid
 from ._options import CONTEXT_MEMO, start_options
 from ._remote import RemoteWorkflow
 from ._values import error_value, from_json, signal_arg, to_json
@@ -94,7 +94,7 @@ class StartsMixin:
                 "temporal.workflow.execution_error_when_already_started"):
             policy = "fail"
         extra.setdefault("task_queue", self.config.task_queue)
-        extra["memo"] = memo or None
+        extra["memo"] = self.catalog.pins.add_to(memo, entry)  # the run's code (_pins.py)
         workflow_id = start.workflow_id or f"{entry}-{uuid.uuid4().hex}"
         sender_text = sender.decode(errors="replace")
         existing = self.proxies.get(workflow_id)
@@ -197,6 +197,28 @@ class StartsMixin:
         self.bridge.call_soon(finish)
 
     # --------------------------------------------------------------- messages
+    def send_remote(self, dest: bytes, topic: bytes, data: Any, sender: bytes) -> Any:
+        """``process.send`` from an actor to a PID ``{worker|id}`` of this worker that
+        the node does not know (a workflow started elsewhere: the ``temporal`` CLI,
+        another node): a signal named by the topic to that workflow ID. The router
+        calls it only for unknown PIDs of this host (``Router.remote_hosts``); a
+        workflow that does not exist drops the signal, as sends to dead PIDs are."""
+        vm = self.vm
+        parts = split_pid(dest)
+        if parts is None:
+            return True
+        try:
+            payload = to_json(vm.to_py(data))
+        except ValueError as exc:
+            return False, vm.error(ErrorValue(
+                f"process.send: {exc} (workflow values must be plain data)", INVALID, False))
+        try:
+            self.signal(parts[1], topic.decode(errors="replace"), payload,
+                        sender.decode(errors="replace"))
+        except SpawnError as exc:  # the worker is not running
+            return False, vm.error(exc.error)
+        return True
+
     def signal(self, workflow_id: str, topic: str, payload: Any, sender: str) -> None:
         """Signals a workflow (after its start, in order with other operations)."""
         async def send(client: Client) -> None:

@@ -41,6 +41,7 @@ from ...errors import INTERNAL, NOT_FOUND, EntryError, ErrorValue, LuaLoadError
 from ..local._values import workflow_pid
 from ._config import Catalog
 from ._options import CONTEXT_MEMO
+from ._pins import CODE_MEMO
 from ._run import TemporalRun
 from ._values import signal_sender, to_application_error
 from ._vm import WorkflowVM
@@ -67,12 +68,22 @@ class LuaWorkflow:
         """Finds the entry of the workflow type, starts its Lua process and drives it."""
         catalog = self.catalog
         info = workflow.info()
-        entry_id = catalog.entry_of_type(info.workflow_type)
+        try:  # the code the run started with (_pins.py), else today's
+            pinned = catalog.pins.pinned(workflow.memo_value(CODE_MEMO, None))
+        except Exception as exc:  # PinError, or a memo value that does not decode
+            raise ApplicationError(
+                f"workflow {info.workflow_id} (run {info.run_id}): its pinned code cannot "
+                f"be read: {exc}", type=INTERNAL, non_retryable=True) from None
+        entry_id = pinned.entry if pinned is not None else \
+            catalog.entry_of_type(info.workflow_type)
         if entry_id is None:
             raise ApplicationError(
                 f"workflow type {info.workflow_type!r} is not a workflow.lua entry of this "
                 f"app (worker {catalog.worker.id})", type=NOT_FOUND, non_retryable=True)
-        run = TemporalRun(WorkflowVM(catalog.registry, catalog.instruction_budget),
+        if pinned is None and catalog.pins.enabled:
+            catalog.pins.tell_unpinned(info.workflow_id, info.run_id, entry_id)
+        registry = pinned.registry if pinned is not None else catalog.registry
+        run = TemporalRun(WorkflowVM(registry, catalog.instruction_budget),
                           catalog, entry_id, self.events)
         self.run_state = run
         try:
@@ -154,7 +165,7 @@ async def _drive(run: TemporalRun) -> Any:
     await run.flush_outbound()
     if run.outcome == "continued" and run.continue_to is not None:
         type_name, data = run.continue_to
-        workflow.continue_as_new(args=data, workflow=type_name)
+        workflow.continue_as_new(args=data, workflow=type_name, memo=run.continue_memo)
     if not exit.ok:
         error = exit.error_value or ErrorValue("workflow failed", INTERNAL, False)
         raise to_application_error(error)
