@@ -7,6 +7,7 @@ or ``deterministic`` (reference §3.2). Modules that reach the outside world (``
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
 WORKFLOW = "workflow"
@@ -25,8 +26,10 @@ MODULE_CLASSES: dict[str, str] = {
 }
 
 
+@functools.cache
 def glue(name: str) -> str:
-    """Returns the Lua glue source of host module ``name``."""
+    """Returns the Lua glue source of host module ``name`` (read once: every Lua
+    runtime builds its modules from it, one per Temporal workflow run)."""
     return resources.files(__package__).joinpath("glue", f"{name}.lua").read_text()
 
 

@@ -12,6 +12,7 @@ Only this package imports lupa.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -32,6 +33,35 @@ DEFAULT_INSTRUCTION_BUDGET = 50_000_000
 _HOOK_COUNT = 10_000
 
 LuaObject = Any  # a lupa table, function or thread
+
+
+@functools.cache
+def _kernel_source(part: str) -> bytes:
+    # Read once per process: a Temporal worker builds a runtime per workflow run.
+    return resources.files(__package__).joinpath(f"{part}.lua").read_bytes()
+
+
+_scratch: list[Any] = []  # the runtime that compiles trusted chunks to bytecode
+
+
+@functools.cache
+def _bytecode(source: bytes, name: bytes) -> bytes:
+    """The trusted chunk ``source`` (kernel, host glue) as Lua bytecode, compiled once
+    per process; ``string.dump`` keeps its line information.
+
+    A Temporal worker builds a runtime per workflow run: loading the kernel's bytecode
+    takes ~0.2 ms where parsing its text took ~0.95 ms. Only our own chunks are ever
+    loaded as bytecode (user code is always compiled from text).
+
+    Raises:
+        lua55.LuaError: the chunk does not compile.
+    """
+    if not _scratch:
+        _scratch.append(lua55.LuaRuntime(encoding=None, register_eval=False,
+                                         register_builtins=False))
+    runtime = _scratch[0]
+    dump = runtime.eval("string.dump")
+    return bytes(dump(runtime.compile(source, name, b"t")))
 
 
 def _deny_get(obj: object, name: object) -> object:
@@ -79,8 +109,7 @@ class LuaVM:
             max_memory=memory_limit,
         )
         self._lua.globals().python = None
-        kernel_source = resources.files(__package__).joinpath("kernel.lua").read_bytes()
-        kernel_chunk = self._lua.compile(kernel_source, b"=kernel", b"t")
+        kernel_chunk = self._trusted_chunk(_kernel_source("kernel"), b"=kernel")
         config = self._lua.table_from(
             {
                 b"budget_ticks": max(1, instruction_budget // _HOOK_COUNT),
@@ -92,8 +121,7 @@ class LuaVM:
         # The dispatcher's Lua half: the run queue (sched.lua), then channels and
         # mailboxes on it (chan.lua). Both extend the kernel.
         for part in ("sched", "chan"):
-            source = resources.files(__package__).joinpath(f"{part}.lua").read_bytes()
-            self._lua.compile(source, f"={part}".encode(), b"t")(k)
+            self._trusted_chunk(_kernel_source(part), f"={part}".encode())(k)
         self._host_fn = k.host_fn
         self._new_thread = k.new_thread
         self._new_process_thread = k.new_process_thread
@@ -121,6 +149,10 @@ class LuaVM:
         self._sealed = False
 
     # ------------------------------------------------------------------ set-up
+    def _trusted_chunk(self, source: bytes, name: bytes) -> Any:
+        """Loads one of our own chunks from its cached bytecode."""
+        return self._lua.compile(_bytecode(source, name), name, b"b")
+
     def build_module(
         self, name: str, lua_source: str, functions: Mapping[str, Callable[..., Any]]
     ) -> LuaObject:
@@ -133,7 +165,7 @@ class LuaVM:
             LuaLoadError: the glue does not compile or fails while running.
         """
         try:
-            chunk = self._lua.compile(lua_source.encode(), f"=host:{name}".encode(), b"t")
+            chunk = self._trusted_chunk(lua_source.encode(), f"=host:{name}".encode())
         except lua55.LuaError as exc:
             raise LuaLoadError(f"host module {name}: {exc}") from exc
         py = self._lua.table_from(

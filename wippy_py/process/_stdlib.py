@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TextIO
 
 import trio
@@ -83,6 +83,32 @@ def uuid_module(vm: LuaVM, overrides: dict[str, Callable[..., Any]] | None = Non
     return vm.build_module("uuid", glue("uuid"), functions)
 
 
+class LazyModules(Mapping[str, Any]):
+    """Host module tables by name, each built by its builder on first lookup."""
+
+    def __init__(self) -> None:
+        self._builders: dict[str, Callable[[], Any]] = {}
+        self._built: dict[str, Any] = {}
+
+    def define(self, builders: Mapping[str, Callable[[], Any]]) -> None:
+        """Adds (or replaces) modules by their builders."""
+        for name, builder in builders.items():
+            self._builders[name] = builder
+            self._built.pop(name, None)
+
+    def __getitem__(self, name: str) -> Any:
+        module = self._built.get(name)
+        if module is None:
+            module = self._built[name] = self._builders[name]()
+        return module
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
+
+
 class StdLib:
     """The modules and globals shared by every process of a node.
 
@@ -105,26 +131,29 @@ class StdLib:
         self.channels = ChannelApi(scheduler)
         self.time = TimeApi(scheduler, self.channels)
         scheduler.register_op("io.readline", self._op_readline)
-        self.modules: dict[str, Any] = {}
+        self.modules = LazyModules()
 
-    def build(self, funcs: FuncsApi, extra_globals: dict[str, Any]) -> dict[str, Any]:
-        """Builds every module and seals the sandbox base; returns the modules."""
+    def build(self, funcs: FuncsApi, extra_globals: dict[str, Any]) -> Mapping[str, Any]:
+        """Builds the modules (most on first use) and seals the sandbox base; returns
+        the modules."""
         vm = self.vm
         channel = vm.build_module("channel", glue("channel"), self.channels.functions())
-        self.modules.update(
-            {
-                "json": json_module(vm),
-                "uuid": uuid_module(vm, self._recorded_uuids()),
-                "workflow": vm.build_module(
-                    "workflow", glue("workflow"), WorkflowApi(self.sched).functions()
-                ),
-                "funcs": vm.build_module("funcs", glue("funcs"), funcs.functions()),
-                "io": vm.build_module("io", glue("io"), self._io_functions()),
-                "logger": vm.build_module("logger", glue("logger"), {"log": self._log}),
-                "ctx": vm.build_module("ctx", glue("ctx"), self._ctx_functions()),
-                "time": self.time.build_module(),
-            }
-        )
+        # Built when an entry first lists them: a Temporal worker makes a runtime per
+        # workflow run, and a workflow lists two or three of them.
+        self.modules.define({
+            "json": lambda: json_module(vm),
+            "uuid": lambda: uuid_module(vm, self._recorded_uuids()),
+            "workflow": lambda: vm.build_module(
+                "workflow", glue("workflow"), WorkflowApi(self.sched).functions()),
+            "funcs": lambda: vm.build_module("funcs", glue("funcs"), funcs.functions()),
+            "io": lambda: vm.build_module("io", glue("io"), self._io_functions()),
+            "logger": lambda: vm.build_module("logger", glue("logger"), {"log": self._log}),
+            "ctx": lambda: vm.build_module("ctx", glue("ctx"), self._ctx_functions()),
+        })
+        # At once: its glue gives the kernel the Time wrapper that timers and the
+        # workflow engines use whether or not an entry lists ``time``.
+        time_module = self.time.build_module()
+        self.modules.define({"time": lambda: time_module})
         kernel = vm.kernel
         base = {
             "channel": channel,
