@@ -263,3 +263,24 @@ def _pinned_entry(row: dict[str, Any]) -> str:
     value = json.loads(base64.b64decode(payload["data"])) if "data" in payload else payload
     assert len(value["hash"]) == 64 and value["format"] == 1
     return str(value["entry"])
+
+
+def test_a_run_with_damaged_pinned_code_fails_naming_it(temporal_app: Any) -> None:
+    """A memo ``wippy.code`` that is not readable pinned code (another client wrote
+    it) fails the run with an error that says so; it does not retry forever."""
+    app = temporal_app(V1)
+    wid = f"pin-bad-{uuid.uuid4().hex[:8]}"
+    bad = json.dumps({"format": 1, "hash": "0" * 64, "entry": "app:gate", "code": "eJw="})
+    started = app.server.cli("workflow", "start", "--type", "app:gate", "--task-queue",
+                             app.task_queue, "--workflow-id", wid, "--memo",
+                             f"wippy.code={bad}")
+    assert started.returncode == 0, started.stderr
+
+    def failure() -> str:
+        result = app.server.cli("workflow", "result", "--workflow-id", wid)
+        return result.stdout + result.stderr
+
+    text = serve_while(app.root, failure)
+    assert f"workflow {wid} (run " in text and "its pinned code cannot be read" in text, text
+    assert describe(app.server, wid)["workflowExecutionInfo"]["status"] == \
+        "WORKFLOW_EXECUTION_STATUS_FAILED"

@@ -22,6 +22,11 @@ The SDK warns about memos over 2 KiB by default; our clients raise that threshol
 
 A run without the key (started by the official ``temporal`` CLI or another
 client) runs the worker's current code; the worker logs that once per run.
+
+Trust: the memo is written by whoever starts the run, so a client of the namespace
+can choose the Lua code a run executes. Pinned code passes the module gate again
+(:func:`_module_ok`): it gets no host module beyond the deterministic/workflow ones
+and those the app's own entries list, and its activities are the app's functions.
 """
 
 from __future__ import annotations
@@ -167,13 +172,29 @@ def pinned_registry(registry: Registry, data: dict[str, Any]) -> Registry:
         source = data["sources"].get(spec.get("source")) if isinstance(spec, dict) else None
         if not isinstance(source, str):
             raise PinError(f"memo {CODE_MEMO}: no source for {entry_id}")
-        if spec.get("kind") == "workflow.lua":
-            refused = [m for m in spec.get("modules") or [] if not workflow_allowed(str(m))]
-            if refused:
-                raise PinError(f"the pinned workflow {entry_id} lists module {refused[0]!r}, "
-                               "which workflows may not use")
-        entries[entry_id] = _entry(registry.get(entry_id), entry_id, spec, source)
+        kind = spec.get("kind")
+        if kind != ("workflow.lua" if entry_id == data["entry"] else "library.lua"):
+            raise PinError(f"memo {CODE_MEMO}: {entry_id} is pinned as a {kind}")
+        current = registry.get(entry_id)
+        refused = [str(m) for m in spec.get("modules") or []
+                   if not _module_ok(str(m), kind, current)]
+        if refused:
+            raise PinError(f"the pinned {kind} {entry_id} lists module {refused[0]!r}, which "
+                           "workflows may not use" + ("" if kind == "workflow.lua" else
+                                                      " and the entry does not list today"))
+        entries[entry_id] = _entry(current, entry_id, spec, source)
     return Registry(registry.root, entries)
+
+
+def _module_ok(name: str, kind: str, current: Entry | None) -> bool:
+    """The module gate on pinned code: a workflow lists only modules workflows may use
+    (as at load); a library also those its entry lists today — pinned code may come
+    from any client of the namespace, so it gets no module the app did not give."""
+    if workflow_allowed(name):
+        return True
+    if kind == "workflow.lua" or current is None or not isinstance(current.data, dict):
+        return False
+    return name in [str(m) for m in current.data.get("modules") or []]
 
 
 class PinCache:
