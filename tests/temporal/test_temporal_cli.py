@@ -283,8 +283,8 @@ def test_replay_reports_the_first_divergence_in_the_current_code(
         rf"workflow {wid} \(run {run}\) diverged from its history at event "
         rf"{scheduled['eventId']}: the code now issues funcs.call\(app:check\) \[args \w+\] "
         r"at _index.yaml\[order\]:6, but the history holds funcs.call\(app:check\) "
-        r"\[args \w+\]\. The workflow's code changed while this run was in flight: .*\n",
-        diverged.stdout)
+        r"\[args \w+\]\. The run started with code version \w{12} \(pinned in its memo\); "
+        r"the current code is version \w{12}\.\n", diverged.stdout)
     assert diverged.stderr == ""  # no SDK warnings or tracebacks
     # Code that now returns before the second call.
     index.write_text(original.replace('local status = funcs.call("app:check", charged.id)',

@@ -164,6 +164,15 @@ def test_a_running_workflow_keeps_the_code_it_started_with(
         assert old in text, old
         text = text.replace(old, new)
     index.write_text(text)
+    # `workflow replay` checks a run against the CURRENT code, as on the embedded
+    # engine; for a pinned run in flight it says the run goes on with its own code.
+    running = wf(app.root, "replay", by_actor)
+    assert running.exit_code == 1, running.output
+    versions = re.search(r"\. The run itself goes on: its workers replay the code it started "
+                         r"with \(version (\w{12}), pinned in its memo\); the current code is "
+                         r"version (\w{12})\.\n$", running.stdout)
+    assert versions is not None and versions[1] != versions[2], running.stdout
+    assert "restore the code" not in running.stdout
     foreign = f"pin-foreign-{uuid.uuid4().hex[:8]}"
     caplog.set_level(logging.WARNING, logger="wippy_py.temporal")
 
@@ -193,15 +202,14 @@ def test_a_running_workflow_keeps_the_code_it_started_with(
     told = [r.getMessage() for r in caplog.records if "without pinned code" in r.getMessage()]
     assert len(told) == 1 and f"workflow {foreign} " in told[0], told
 
-    # `workflow replay` checks a run against the CURRENT code, as on the embedded
-    # engine, and says the run itself goes on with the code it started with.
+    # Ended, the run's replay against the current code names both versions.
     replayed = wf(app.root, "replay", by_actor)
     assert replayed.exit_code == 1, replayed.output
     assert re.search(rf"workflow {by_actor} \(run \S+\) diverged from its history at "
                      r"event \d+: the code now issues a durable timer of 1ms", replayed.stdout)
-    assert re.search(r"The run itself goes on: it started with code version \w{12} \(pinned "
-                     r"in its memo\), which its workers replay; the current code is version "
-                     r"\w{12}\.", replayed.stdout), replayed.stdout
+    assert re.search(r"but the history holds funcs.call\(app:step\) \[args \w+\]\. The run "
+                     r"started with code version \w{12} \(pinned in its memo\); the current "
+                     r"code is version \w{12}\.\n$", replayed.stdout), replayed.stdout
     same = wf(app.root, "replay", foreign)
     assert same.exit_code == 0 and "no divergence" in same.stdout, same.output
 

@@ -196,30 +196,38 @@ def replay_run(admin: TemporalAdmin, row: RemoteRun, history: WorkflowHistory
     verdict = ReplayVerdict(len(history.events))
     verdict.divergence = judge(row, rows, recorder, result.replay_failure)
     if verdict.divergence:
-        verdict.divergence += pin_note(admin, row, history)
+        verdict.divergence = with_pin_note(verdict.divergence, admin, row, history)
     return verdict
 
 
-def pin_note(admin: TemporalAdmin, row: RemoteRun, history: WorkflowHistory) -> str:
+def with_pin_note(divergence: str, admin: TemporalAdmin, row: RemoteRun,
+                  history: WorkflowHistory) -> str:
     """What a divergence of the current code means for the run itself: a run started
-    with pinned code (``_pins.py``) goes on with that code; one without runs today's."""
+    with pinned code (``_pins.py``) replays that code, so the advice to restore the
+    code or terminate the run gives way to the two versions; a running run without
+    pinned code runs today's code and will meet the divergence."""
     started = history.events[0].workflow_execution_started_event_attributes \
         if history.events else None
     payload = started.memo.fields.get(CODE_MEMO) if started is not None else None
+    running = row.status == "running"
     if payload is None:
-        return (" The run was started without pinned code (by another client), so its "
-                "workers run the current code and will meet this divergence.")
+        return divergence + (" The run was started without pinned code (by another "
+                             "client): its workers run the current code and will meet "
+                             "this divergence." if running else "")
     try:
-        value = PayloadConverter.default.from_payload(payload)
-        pinned = str(value["hash"])[:12]
+        pinned = str(PayloadConverter.default.from_payload(payload)["hash"])[:12]
     except Exception:  # a foreign value: the worker reports it when it loads the run
-        return f" The run's memo {CODE_MEMO} is not readable pinned code."
+        return divergence + f" The run's memo {CODE_MEMO} is not readable pinned code."
     now = admin.catalog.pins.memo(row.entry)
-    current = str(now["hash"])[:12] if now is not None else "unpinned"
+    current = str(now["hash"])[:12] if now is not None else "not pinned"
     if current == pinned:
-        return ""
-    return (f" The run itself goes on: it started with code version {pinned} (pinned in "
-            f"its memo), which its workers replay; the current code is version {current}.")
+        return divergence
+    note = (f"The run itself goes on: its workers replay the code it started with "
+            f"(version {pinned}, pinned in its memo); the current code is version "
+            f"{current}." if running else
+            f"The run started with code version {pinned} (pinned in its memo); the current "
+            f"code is version {current}.")
+    return divergence.replace(ADVICE, note)
 
 
 def _header(row: RemoteRun, seq: int | None = None) -> str:
