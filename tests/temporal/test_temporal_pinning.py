@@ -292,3 +292,52 @@ def test_a_run_with_damaged_pinned_code_fails_naming_it(temporal_app: Any) -> No
     assert f"workflow {wid} (run " in text and "its pinned code cannot be read" in text, text
     assert describe(app.server, wid)["workflowExecutionInfo"]["status"] == \
         "WORKFLOW_EXECUTION_STATUS_FAILED"
+
+
+RETRIED = """
+- name: flaky
+  kind: workflow.lua
+  meta: {temporal: {workflow: {worker: app:worker}}}
+  method: main
+  modules: [workflow]
+  source: |
+    local workflow = require("workflow")
+    local function main()
+      local attempt = workflow.info().attempt
+      if attempt == 1 then
+        error(errors.new({message = "try again", kind = errors.UNAVAILABLE, retryable = true}))
+      end
+      return "attempt " .. attempt
+    end
+    return {main = main}
+- name: main
+  kind: process.lua
+  method: main
+  source: |
+    local function main()
+      local _, err = process.with_options({["temporal.workflow.retry_policy"] =
+          {maximum_attempts = 2, initial_interval = "100ms"}})
+        :spawn_monitored("app:flaky", "app:worker")
+      if err then error(err) end
+      local event = process.events():receive()
+      if event.result.error then error(event.result.error) end
+      return event.result.value
+    end
+    return {main = main}
+"""
+
+
+def test_a_retry_started_by_the_server_takes_the_current_code(
+    temporal_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Temporal starts a workflow retry (and a cron schedule's next run) with a copy of
+    the earlier run's memo: that pin is not the new run's, which takes the current
+    code as a new run does, and the worker says so once."""
+    app = temporal_app(RETRIED)
+    caplog.set_level(logging.WARNING, logger="wippy_py.temporal")
+    ran = run_on_temporal(app.root, "app:main")
+    assert ran.error is None and ran.value == "attempt 2", ran
+    told = [r.getMessage() for r in caplog.records if "pinned code" in r.getMessage()]
+    assert len(told) == 1 and "is a retry started by the server with the memo (and " \
+        "pinned code) of the run before it: it runs the current code of app:flaky" \
+        in told[0], told

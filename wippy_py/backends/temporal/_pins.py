@@ -21,7 +21,9 @@ The SDK warns about memos over 2 KiB by default; our clients raise that threshol
 :data:`MEMO_WARN_SIZE`, since a pinned run's memo is larger by design.
 
 A run without the key (started by the official ``temporal`` CLI or another
-client) runs the worker's current code; the worker logs that once per run.
+client) runs the worker's current code; the worker logs that once per run. So do
+the runs Temporal itself starts from an earlier one with a copy of its memo (a
+workflow retry, the next run of a cron schedule: :func:`copied_by`).
 
 Trust: the memo is written by whoever starts the run, so a client of the namespace
 can choose the Lua code a run executes. Pinned code passes the module gate again
@@ -263,19 +265,35 @@ class PinCache:
                 self._versions.popitem(last=False)
         return code
 
-    def tell_unpinned(self, workflow_id: str, run_id: str, entry_id: str) -> None:
-        """Logs once per run that it has no pinned code and runs the current code."""
+    def tell_unpinned(self, workflow_id: str, run_id: str, entry_id: str,
+                      copied: str = "") -> None:
+        """Logs once per run that it has no pinned code and runs the current code
+        (``copied``: why the memo's pin is not the run's own, see :func:`copied_by`)."""
         with self._lock:
             if run_id in self._told:
                 return
             if len(self._told) >= _TOLD_LIMIT:
                 self._told.clear()
             self._told.add(run_id)
-        log.warning("workflow %s (run %s) was started without pinned code (by another "
-                    "client, such as the temporal CLI): it runs the current code of %s, "
-                    "so a change to that code can break it", workflow_id, run_id, entry_id)
+        how = (f"is {copied} started by the server with the memo (and pinned code) of the "
+               "run before it" if copied else
+               "was started without pinned code (by another client, such as the temporal CLI)")
+        log.warning("workflow %s (run %s) %s: it runs the current code of %s, so a change "
+                    "to that code can break it", workflow_id, run_id, how, entry_id)
 
     def is_current(self, code: PinnedCode) -> bool:
         """Whether a pinned version is the entry's current code."""
         value = self.memo(code.entry)
         return value is not None and value.get("hash") == code.digest
+
+
+def copied_by(attempt: int, continued_run_id: str | None, cron_schedule: str | None) -> str:
+    """Why a run's memo pin is not its own ("" when it is): Temporal starts a retry of a
+    failed run and the next run of a cron schedule with a copy of the earlier run's
+    memo. Such a run takes the current code, as a new run does; keeping the copied pin
+    would hold every later run of a schedule to its first run's code."""
+    if attempt > 1:
+        return "a retry"
+    if cron_schedule and continued_run_id:
+        return "a cron run"
+    return ""

@@ -41,7 +41,7 @@ from ...errors import INTERNAL, NOT_FOUND, EntryError, ErrorValue, LuaLoadError
 from ..local._values import workflow_pid
 from ._config import Catalog
 from ._options import CONTEXT_MEMO
-from ._pins import CODE_MEMO
+from ._pins import CODE_MEMO, copied_by
 from ._run import TemporalRun
 from ._values import signal_sender, to_application_error
 from ._vm import WorkflowVM
@@ -68,8 +68,10 @@ class LuaWorkflow:
         """Finds the entry of the workflow type, starts its Lua process and drives it."""
         catalog = self.catalog
         info = workflow.info()
+        copied = copied_by(info.attempt, info.continued_run_id, info.cron_schedule)
         try:  # the code the run started with (_pins.py), else today's
-            pinned = catalog.pins.pinned(workflow.memo_value(CODE_MEMO, None))
+            pinned = None if copied else catalog.pins.pinned(
+                workflow.memo_value(CODE_MEMO, None))
         except Exception as exc:  # PinError, or a memo value that does not decode
             raise ApplicationError(
                 f"workflow {info.workflow_id} (run {info.run_id}): its pinned code cannot "
@@ -81,7 +83,7 @@ class LuaWorkflow:
                 f"workflow type {info.workflow_type!r} is not a workflow.lua entry of this "
                 f"app (worker {catalog.worker.id})", type=NOT_FOUND, non_retryable=True)
         if pinned is None and catalog.pins.enabled:
-            catalog.pins.tell_unpinned(info.workflow_id, info.run_id, entry_id)
+            catalog.pins.tell_unpinned(info.workflow_id, info.run_id, entry_id, copied)
         registry = pinned.registry if pinned is not None else catalog.registry
         run = TemporalRun(WorkflowVM(registry, catalog.instruction_budget),
                           catalog, entry_id, self.events)
