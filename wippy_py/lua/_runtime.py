@@ -123,6 +123,7 @@ class LuaVM:
         for part in ("sched", "chan"):
             self._trusted_chunk(_kernel_source(part), f"={part}".encode())(k)
         self._host_fn = k.host_fn
+        self._host_fns = k.host_fns
         self._new_thread = k.new_thread
         self._new_process_thread = k.new_process_thread
         self._compile = k.compile
@@ -168,8 +169,13 @@ class LuaVM:
             chunk = self._trusted_chunk(lua_source.encode(), f"=host:{name}".encode())
         except lua55.LuaError as exc:
             raise LuaLoadError(f"host module {name}: {exc}") from exc
-        py = self._lua.table_from(
-            {key.encode(): self.host_fn(fn) for key, fn in functions.items()}
+        # The Python callables are wrapped (see host_fn) by one Lua call for all.
+        wrapped = {key.encode(): fn for key, fn in functions.items()
+                   if lua55.lua_type(fn) is None and callable(fn)}
+        py = self._host_fns(
+            self._lua.table_from(wrapped),
+            self._lua.table_from({key.encode(): fn for key, fn in functions.items()
+                                  if key.encode() not in wrapped}),
         )
         module = chunk(py, self.kernel)
         return self._readonly(name.encode(), module)

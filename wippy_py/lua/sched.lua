@@ -87,6 +87,13 @@ function K.host_fn(fn)
 end
 K.wrap_host = K.host_fn
 
+-- Adds every function of `fns` to `into`, wrapped by K.host_fn (a host module's
+-- Python callables, in one call from Python); returns `into`.
+function K.host_fns(fns, into)
+  for name, fn in pairs(fns) do into[name] = K.host_fn(fn) end
+  return into
+end
+
 ---------------------------------------------------------------------------
 -- The run queue: a ring of boxes (their resume values are in the boxes).
 ---------------------------------------------------------------------------
