@@ -22,7 +22,6 @@ import pytest
 import trio
 import trio.testing
 
-from wippy_py.cli._run import run as run_command
 from wippy_py.errors import ErrorValue
 from wippy_py.journal import Journal, Record, RunRow
 from wippy_py.node import Node
@@ -450,9 +449,6 @@ def test_default_app_demo_still_runs(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------- CLI
-HAS_CLOCK = any(param.name == "clock" for param in run_command.params)
-
-
 def wippy(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "wippy_py", *args],
@@ -460,7 +456,6 @@ def wippy(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.skipif(not HAS_CLOCK, reason="wippy-py run --clock is not there yet")
 @pytest.mark.parametrize(("example", "args", "last_line", "code"), [
     ("order-processor", ["order"], "charge ch_A-1001_4242: succeeded", 0),
     ("saga", ["saga", "card-declined"], "saga failed: card declined: 899.00 is over the limit "
