@@ -21,8 +21,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,13 +44,12 @@ from common import (
 from temporal_server import DevServer
 from temporalio import activity, workflow
 from temporalio.client import Client
-from temporalio.service import RPCError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 QUEUE = "bench"
 TIMEOUT = timedelta(seconds=60)
 PRAGMAS = ("journal_mode=wal", "synchronous=2")
-W4_SLEEP = 45.0  # long enough for the first worker to bring all 200 to their sleep
+W4_SLEEP = 45.0  # long enough for the first worker to bring all 200 to their sleep (W4)
 COUNTER = os.environ.get("BENCH_COUNTER")  # W4: every step execution appends a line
 WAITING: list[int] = []  # W3: one item per Waiter run that reached its wait (this worker)
 
@@ -323,88 +320,6 @@ async def run_replay(steps: int, repeat: int) -> dict[str, Any]:
             "us_per_step": [s * events / steps for s in samples]}
 
 
-# ------------------------------------------------------------------------ W4
-async def w4_child(address: str, count: int, seconds: float, start: bool) -> None:
-    """The worker process that is killed; with ``start`` it also starts the workflows."""
-    client = await connect(address)
-    async with worker(client):
-        if start:
-            await asyncio.gather(*(
-                client.start_workflow(TenSteps.run, args=[i, seconds], id=f"w4-{i}",
-                                      task_queue=QUEUE) for i in range(count)))
-        await asyncio.Event().wait()
-
-
-async def _w4_sleeping(client: Client, count: int, counter: Path) -> bool:
-    """True once all ``count`` workflows have their timer started. Cheap first: the
-    counter file must show the fifth step of every workflow (the step before the
-    sleep) before the histories are read."""
-    if not counter.exists():
-        return False
-    fifth = {line for line in counter.read_text().split() if line.endswith(":4")}
-    if len(fifth) < count:
-        return False
-    for i in range(count):
-        try:
-            history = await client.get_workflow_handle(f"w4-{i}").fetch_history()
-        except RPCError:  # not started yet
-            return False
-        if not any(e.HasField("timer_started_event_attributes") for e in history.events):
-            return False
-    return True
-
-
-async def _w4_completed(client: Client) -> int:
-    done = 0
-    async for _wf in client.list_workflows('WorkflowType = "TenSteps" AND '
-                                           'ExecutionStatus = "Completed"'):
-        done += 1
-    return done
-
-
-async def run_w4(count: int) -> dict[str, Any]:
-    """SIGKILL of the worker process once all ``count`` workflows sleep; a new worker
-    process once the timers are due; time until all completed (the server keeps
-    running: it holds Temporal's durable state); step executions counted."""
-    seconds = W4_SLEEP
-    directory = fresh_dir()
-    counter = directory / "executions.log"
-    env = dict(os.environ, BENCH_COUNTER=str(counter))
-    with DevServer(directory, pragmas=PRAGMAS) as server:
-        client = await connect(server.address)
-        log = (directory / "child.log").open("wb")
-        command = [sys.executable, __file__, "--w4-child", server.address, "--count",
-                   str(count), "--seconds", str(seconds)]
-        first = subprocess.Popen([*command, "--start"], stdout=log, stderr=log, env=env)
-        deadline = time.monotonic() + 300
-        try:
-            while not await _w4_sleeping(client, count, counter):
-                if time.monotonic() > deadline or first.poll() is not None:
-                    raise RuntimeError(f"W4: not all workflows got to sleep ({directory})")
-                await asyncio.sleep(0.05)
-        finally:
-            if first.poll() is None:
-                os.kill(first.pid, signal.SIGKILL)
-            first.wait()
-        done_at_kill = await _w4_completed(client)
-        await asyncio.sleep(seconds + 0.05)  # restart once every timer is due
-        start = time.perf_counter()
-        second = subprocess.Popen(command, stdout=log, stderr=log, env=env)
-        try:
-            while await _w4_completed(client) < count:
-                if time.perf_counter() - start > 600 or second.poll() is not None:
-                    raise RuntimeError(f"W4: recovery did not finish ({directory})")
-                await asyncio.sleep(0.02)
-            elapsed = time.perf_counter() - start
-        finally:
-            os.kill(second.pid, signal.SIGKILL)
-            second.wait()
-            log.close()
-    lines = counter.read_text().split()
-    return {"restart_to_done_s": elapsed, "steps": count * 10, "executions": len(lines),
-            "reexecuted": len(lines) - len(set(lines)), "done_at_kill": done_at_kill}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("workload", nargs="?", choices=["W1", "W2", "W3", "W4", "W5", "R"])
@@ -419,6 +334,8 @@ def main() -> None:
     parser.add_argument("--start", action="store_true")
     args = parser.parse_args()
     if args.w4_child:
+        from temporal_w4 import w4_child
+
         asyncio.run(w4_child(args.w4_child, args.count, args.seconds, args.start))
         return
     if args.workload == "W1":
@@ -428,6 +345,8 @@ def main() -> None:
     elif args.workload == "W3":
         result = asyncio.run(run_w3(args.count))
     elif args.workload == "W4":
+        from temporal_w4 import run_w4
+
         result = asyncio.run(run_w4(args.count))
     elif args.workload == "W5":
         result = asyncio.run(run_w5(args.starts))
