@@ -27,7 +27,7 @@ from ._workflow_common import (
     error_text,
     find_run,
     journal_errors,
-    no_journal,
+    journal_for,
     open_app,
     open_journal,
     parse_json,
@@ -162,9 +162,7 @@ def _request(app_dir: Path, worker: str | None, embedded: bool, ident: str, refu
     if remote is not None:
         reason = str(payload.get("reason", "")) if isinstance(payload, dict) else ""
         return on_temporal.request(app, remote, ident, kind, refused, topic, payload, reason)
-    journal = open_journal(app, worker)
-    if journal is None:
-        fail(no_journal(app, worker, ident))
+    journal = journal_for(app, worker, ident)
     with journal:
         row = _running_target(journal, app, ident, refused)
         post_request(journal, row.workflow_id, kind, topic=topic, payload=payload)
@@ -241,9 +239,7 @@ def result(ident: str, wait: bool, timeout: float | None, app_dir: Path,
     if remote is not None:
         on_temporal.result(app, remote, ident, wait, timeout)
         return
-    journal = open_journal(app, worker)
-    if journal is None:
-        fail(no_journal(app, worker, ident))
+    journal = journal_for(app, worker, ident)
     with journal:
         row = _follow(journal, find_run(journal, app, ident))
         deadline = None if timeout is None else time.monotonic() + timeout

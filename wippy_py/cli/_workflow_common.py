@@ -158,6 +158,14 @@ def no_journal(app: WorkflowApp, worker: str | None, ident: str) -> str:
             f"{app.hint('start ENTRY')}")
 
 
+def journal_for(app: WorkflowApp, worker: str | None, ident: str) -> Journal:
+    """The app's journal, to look up ``ident`` in; exits when no workflow has run yet."""
+    journal = open_journal(app, worker)
+    if journal is None:
+        fail(no_journal(app, worker, ident))
+    return journal
+
+
 def find_run(journal: Journal, app: WorkflowApp, ident: str) -> RunRow:
     """The run that ``ident`` names: a workflow ID (its latest run), a run ID, or a
     unique prefix of a run ID (as ``workflow list`` shows them). Exits when none."""

@@ -27,9 +27,8 @@ from ._workflow_common import (
     error_text,
     find_run,
     journal_errors,
-    no_journal,
+    journal_for,
     open_app,
-    open_journal,
 )
 
 if TYPE_CHECKING:
@@ -65,9 +64,7 @@ def replay(ident: str, app_dir: Path, worker: str | None, embedded: bool) -> Non
 
         _workflow_temporal.replay(app, remote, ident)
         return
-    journal = open_journal(app, worker)
-    if journal is None:
-        fail(no_journal(app, worker, ident))
+    journal = journal_for(app, worker, ident)
     with journal:
         row = find_run(journal, app, ident)
     entry = app.registry.get(row.entry)

@@ -8,13 +8,12 @@ from typing import Any
 import click
 
 from ..journal import FAILED, STATUSES, TERMINATED, Record
-from ._common import fail
 from ._workflow_common import (
     app_options,
     error_text,
     find_run,
     journal_errors,
-    no_journal,
+    journal_for,
     open_app,
     open_journal,
     short,
@@ -86,9 +85,7 @@ def show(ident: str, app_dir: Path, worker: str | None, embedded: bool) -> None:
 
         _workflow_temporal.show(app, remote, ident)
         return
-    journal = open_journal(app, worker)
-    if journal is None:
-        fail(no_journal(app, worker, ident))
+    journal = journal_for(app, worker, ident)
     with journal:
         row = find_run(journal, app, ident)
         history = journal.history(row.run_id)

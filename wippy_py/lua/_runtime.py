@@ -170,13 +170,12 @@ class LuaVM:
         except lua55.LuaError as exc:
             raise LuaLoadError(f"host module {name}: {exc}") from exc
         # The Python callables are wrapped (see host_fn) by one Lua call for all.
-        wrapped = {key.encode(): fn for key, fn in functions.items()
-                   if lua55.lua_type(fn) is None and callable(fn)}
-        py = self._host_fns(
-            self._lua.table_from(wrapped),
-            self._lua.table_from({key.encode(): fn for key, fn in functions.items()
-                                  if key.encode() not in wrapped}),
-        )
+        callables: dict[bytes, Any] = {}
+        values: dict[bytes, Any] = {}
+        for key, fn in functions.items():
+            is_callable = lua55.lua_type(fn) is None and callable(fn)
+            (callables if is_callable else values)[key.encode()] = fn
+        py = self._host_fns(self._lua.table_from(callables), self._lua.table_from(values))
         module = chunk(py, self.kernel)
         return self._readonly(name.encode(), module)
 
