@@ -87,6 +87,9 @@ class FuncsApi:
 
     def check_target(self, target: Any) -> LoadedEntry | ErrorValue:
         """Resolves a call target, or returns why it cannot be called."""
+        loaded = self._by_target.get(target) if isinstance(target, bytes) else None
+        if loaded is not None:
+            return loaded
         target_id = as_text(target) if isinstance(target, bytes) else target
         if not isinstance(target_id, str) or not target_id:
             return ErrorValue("function ID must be a non-empty string", INVALID, False)

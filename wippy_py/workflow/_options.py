@@ -159,7 +159,7 @@ class ActivityOptions:
             OptionsError: a known key has a wrong value.
         """
         if not options:
-            return cls()
+            return _DEFAULT_ACTIVITY  # frozen: one shared instance (calls are hot)
         if not isinstance(options, dict):
             raise OptionsError("executor options must be a table")
         kwargs: dict[str, Any] = {}
@@ -172,6 +172,9 @@ class ActivityOptions:
         if "activity.retry_policy" in options:
             kwargs["retry"] = RetryPolicy.from_table(options["activity.retry_policy"])
         return cls(**kwargs)
+
+
+_DEFAULT_ACTIVITY = ActivityOptions()
 
 
 @dataclass(frozen=True)

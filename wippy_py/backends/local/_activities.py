@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...errors import CANCELED, INTERNAL, TIMEOUT, ErrorValue
 from ._run import Event
-from ._values import error_record, from_data, to_data
+from ._values import data_of, error_record, lua_of
 
 if TYPE_CHECKING:
     from ...process import Exit, FuncsApi, Process, Scheduler
@@ -45,16 +45,15 @@ class ActivityRunner:
         op.retry_handle = None
         if op.attempt == 1:
             op.first_started = self.sched.now()
-        args = tuple(self.vm.to_lua(from_data(a)) for a in op.args)
+        vm = self.vm
+        args = tuple([lua_of(vm, a) for a in op.args])
         started = self.funcs.start(None, None, None, op.target.encode(), args)
         if isinstance(started, ErrorValue):  # the entry vanished from the registry
             self._finish(run, op, None, started)
             return
         callee: Process = started
-        context = dict(op.context or {})
-        context.update({"idempotency_key": f"{run.run_id}:{op.seq}", "attempt": op.attempt,
-                        "workflow_id": run.workflow_id})
-        callee.context = context
+        callee.context = {**(op.context or {}), "idempotency_key": f"{run.run_id}:{op.seq}",
+                          "attempt": op.attempt, "workflow_id": run.workflow_id}
         op.callee = callee
         deadline = self._attempt_deadline(op)
         timer = self.sched.call_at(deadline, lambda: self._timed_out(op, callee))
@@ -81,7 +80,7 @@ class ActivityRunner:
         op.callee = None
         if exit.ok:
             try:
-                value = to_data(self.vm.to_py(exit.value))
+                value = data_of(self.vm, exit.value)
             except ValueError as exc:
                 self._finish(run, op, None, ErrorValue(
                     f"activity {op.target} returned a value that cannot be journaled: {exc}",

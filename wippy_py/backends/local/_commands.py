@@ -52,7 +52,7 @@ class CommandsMixin:
                   produce: Callable[[], Any] | None = None
                   ) -> tuple[int, Record | None, Any]: ...
         def invalid(self, message: str) -> Any: ...
-        def to_data(self, value: Any, what: str) -> Any: ...
+        def to_data(self, value: Any, what: str | Callable[[], str]) -> Any: ...
         def text(self, value: Any) -> str: ...
         def duration_text(self, ns: int) -> str: ...
         run_id: str
@@ -96,19 +96,22 @@ class CommandsMixin:
         problem = self.engine.activities.check_target(target)
         if problem is not None:
             return None, self.vm.error(problem)
+        target_id = as_text(target)
         try:
             activity_options = ActivityOptions.from_options(self.vm.to_py(options)
                                                             if options is not None else None)
             call_context = self.vm.to_py(context) if context is not None else None
-            data = [self.to_data(a, f"funcs.call({as_text(target)})") for a in args]
+            label = lambda: f"funcs.call({target_id})"  # noqa: E731 (built on error only)
+            data = [self.to_data(a, label) for a in args]
         except (OptionsError, ValueError) as exc:
             return None, self.invalid(str(exc))
-        target_id = as_text(target)
         seq, _, _ = self.issue("call", target_id, data)
-        merged = dict(self.row.context or {})
-        if isinstance(call_context, dict):
-            merged.update(call_context)
-        op = ActivityOp(seq, target_id, data, merged or None, activity_options, thread, future)
+        # The op's context is only read (each attempt copies it), so the run's own
+        # dict is shared when the call adds nothing.
+        merged = self.row.context or None
+        if isinstance(call_context, dict) and call_context:
+            merged = {**(merged or {}), **call_context}
+        op = ActivityOp(seq, target_id, data, merged, activity_options, thread, future)
         if future is not None:
             future.op = op
         self.pending[seq] = op

@@ -23,7 +23,7 @@ from ...lua import as_text
 from ...workflow import LuaRandom, Replay, args_hash
 from ._commands import CommandsMixin
 from ._ops import Pending
-from ._values import error_from_record, from_data
+from ._values import data_of, error_from_record, lua_of
 
 if TYPE_CHECKING:
     from ...process import Process
@@ -109,22 +109,21 @@ class WorkflowRun(CommandsMixin):
 
     def lua_value(self, data: Any) -> Any:
         """A journaled value as a Lua value."""
-        return self.vm.to_lua(from_data(data))
+        return lua_of(self.vm, data)
 
     def lua_error(self, record: dict[str, Any] | None) -> Any:
         """A journaled error as a Lua error object."""
         assert record is not None
         return self.vm.error(error_from_record(record))
 
-    def to_data(self, value: Any, what: str) -> Any:
+    def to_data(self, value: Any, what: str | Callable[[], str]) -> Any:
         """Converts a Lua value to journal data; a function or the like is an Invalid
-        error raised into Lua, naming ``what``."""
-        from ._values import to_data
-
+        error raised into Lua, naming ``what`` (text, or a function that makes it)."""
         try:
-            return to_data(self.vm.to_py(value))
+            return data_of(self.vm, value)
         except ValueError as exc:
-            raise ValueError(f"{what}: {exc} (workflow values must be plain data)") from exc
+            label = what if isinstance(what, str) else what()
+            raise ValueError(f"{label}: {exc} (workflow values must be plain data)") from exc
 
     def invalid(self, message: str) -> Any:
         """A Lua ``Invalid`` error object."""

@@ -32,6 +32,29 @@ def from_data(value: Any) -> Any:
     return value
 
 
+# Values that are the same in Lua, in Python and in the journal: the hot paths (call
+# arguments, results) skip the converters for them.
+_PLAIN = frozenset({type(None), bool, int, float})
+
+
+def data_of(vm: Any, value: Any) -> Any:
+    """A Lua value as journal data.
+
+    Raises:
+        ValueError: the value is a function, thread or the like.
+    """
+    if type(value) in _PLAIN:
+        return value
+    return to_data(vm.to_py(value))
+
+
+def lua_of(vm: Any, data: Any) -> Any:
+    """Journal data as a Lua value (the reverse of :func:`data_of`)."""
+    if type(data) in _PLAIN:
+        return data
+    return vm.to_lua(from_data(data))
+
+
 def error_record(error: ErrorValue | None) -> dict[str, Any] | None:
     """The journal form of an error (``details`` made msgpack-able)."""
     if error is None:
