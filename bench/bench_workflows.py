@@ -73,6 +73,10 @@ def rows_w1(repeat: int) -> list[Row]:
          "", ""),
         ("W1 step / fsync commit (paired per repetition)", *_fmt(w1["ratio"], "x", 2),
          "<= 1.5x", _verdict(statistics.median(w1["ratio"]) <= 1.5)),
+        ("W1 one fsync commit of a step's two history rows (same run)",
+         *_fmt(w1["step_commit_us"], "µs"), "", ""),
+        ("W1 step / that commit: the engine beyond its own storage floor",
+         *_fmt(w1["step_ratio"], "x", 2), "", ""),
     ]
 
 

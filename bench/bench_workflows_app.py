@@ -214,19 +214,41 @@ class Finishes:
             self.all_durable.set()
 
 
-def fsync_commit_us(directory: Path, commits: int = 200) -> float:
-    """Mean µs of a single-row INSERT + COMMIT in a WAL, synchronous=FULL database."""
+# The rows a W1 step commits: the previous call's ``completed`` event and the next
+# ``call`` command, shaped like the journal's history rows (run ID, seq, type, kind,
+# target, argument hash, a msgpack body of W1's size).
+_HISTORY = ("CREATE TABLE t (run_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, "
+            "kind TEXT NOT NULL, target TEXT NOT NULL, args_hash TEXT NOT NULL, body BLOB, "
+            "PRIMARY KEY (run_id, seq)) WITHOUT ROWID")
+_RUN_ID = "0193f1c2-5a6b-7c8d-9e0f-a1b2c3d4e5f6"
+
+
+def _step_rows(i: int) -> list[tuple[Any, ...]]:
+    return [(_RUN_ID, 2 * i, "event", "completed", "bench:noop", "", b"\x95" + b"x" * 30),
+            (_RUN_ID, 2 * i + 1, "command", "call", "bench:noop", "9f86d081884c7d65",
+             b"\x95" + b"x" * 40)]
+
+
+def fsync_commit_us(directory: Path, commits: int = 200, *, step_rows: bool = False) -> float:
+    """Mean µs of one INSERT + COMMIT in a WAL, synchronous=FULL database: of a single
+    64-byte row, or (``step_rows``) of the two history rows a W1 step writes."""
     path = directory / f"fsync-{os.getpid()}-{time.monotonic_ns()}.db"
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
-        body = b"x" * 64
+        if step_rows:
+            conn.execute(_HISTORY)
+            insert = "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)"
+            batches = [_step_rows(i) for i in range(commits)]
+        else:
+            conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
+            insert = "INSERT INTO t (id, body) VALUES (?, ?)"
+            batches = [[(i, b"x" * 64)] for i in range(commits)]
         start = time.perf_counter()
-        for i in range(commits):
+        for rows in batches:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT INTO t (id, body) VALUES (?, ?)", (i, body))
+            conn.executemany(insert, rows)
             conn.execute("COMMIT")
         return (time.perf_counter() - start) / commits * 1e6
     finally:

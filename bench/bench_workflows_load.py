@@ -53,16 +53,20 @@ def bench_sequential(steps: int) -> float:
 def bench_w1(steps: int, repeat: int) -> dict[str, list[float]]:
     """W1: µs per step ((T(steps) - T(0)) / steps) and, right before each repetition,
     the fsync reference on the same file system."""
-    out: dict[str, list[float]] = {"step_us": [], "fsync_us": [], "ratio": []}
+    out: dict[str, list[float]] = {"step_us": [], "fsync_us": [], "ratio": [],
+                                   "step_commit_us": [], "step_ratio": []}
     tmp = Path(tempfile.mkdtemp(prefix="bench_wf_fsync_"))
     for _ in range(repeat):
         fsync = fsync_commit_us(tmp)
+        step_commit = fsync_commit_us(tmp, step_rows=True)
         base = bench_sequential(0)
         total = bench_sequential(steps)
         step = (total - base) / steps * 1e6
         out["step_us"].append(step)
         out["fsync_us"].append(fsync)
         out["ratio"].append(step / fsync)
+        out["step_commit_us"].append(step_commit)
+        out["step_ratio"].append(step / step_commit)
     return out
 
 
