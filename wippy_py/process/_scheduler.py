@@ -71,6 +71,7 @@ class Scheduler:
         # Called after every batch of resumes (the journal commits its group here).
         self.after_batch: list[Callable[[], None]] = []
         self._dispatching = False
+        self._clock: trio.abc.Clock | None = None  # the clock of the run dispatching
 
     # ------------------------------------------------------------ registration
     def register_op(self, name: str, handler: OpHandler) -> None:
@@ -165,7 +166,10 @@ class Scheduler:
     # ------------------------------------------------------------------ timers
     def now(self) -> float:
         """The scheduler's clock in seconds (trio's clock: virtual under MockClock)."""
-        return trio.current_time()
+        clock = self._clock
+        # While the dispatcher runs, its run's clock is asked directly: several reads
+        # per workflow step, each otherwise three calls deep.
+        return clock.current_time() if clock is not None else trio.current_time()
 
     def call_at(self, deadline: float, callback: Callable[[], None]) -> list[Any]:
         """Runs ``callback`` at ``deadline`` (seconds on :meth:`now`); returns a handle."""
@@ -195,21 +199,26 @@ class Scheduler:
         """Runs the dispatcher until cancelled."""
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            task_status.started()
-            while True:
-                next_deadline = self._fire_timers()
-                if not self._lua_idle():
-                    self._run_batch()
-                    for hook in self.after_batch:
-                        hook()
-                    await trio.lowlevel.checkpoint()
-                    continue
-                self._wakeup = trio.Event()
-                due = next_deadline is not None and next_deadline <= self.now()
-                if due or not self._lua_idle():
-                    continue
-                with trio.move_on_at(next_deadline if next_deadline is not None else float("inf")):
-                    await self._wakeup.wait()
+            self._clock = trio.lowlevel.current_clock()
+            try:
+                task_status.started()
+                while True:
+                    next_deadline = self._fire_timers()
+                    if not self._lua_idle():
+                        self._run_batch()
+                        for hook in self.after_batch:
+                            hook()
+                        await trio.lowlevel.checkpoint()
+                        continue
+                    self._wakeup = trio.Event()
+                    due = next_deadline is not None and next_deadline <= self.now()
+                    if due or not self._lua_idle():
+                        continue
+                    wake_at = next_deadline if next_deadline is not None else float("inf")
+                    with trio.move_on_at(wake_at):
+                        await self._wakeup.wait()
+            finally:
+                self._clock = None  # a later read outside the run asks trio
 
     def start_task(self, fn: Callable[..., Any], *args: Any) -> None:
         """Starts a trio task (I/O) in the scheduler's nursery."""
