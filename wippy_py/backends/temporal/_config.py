@@ -22,6 +22,7 @@ from ...durations import SECOND, to_nanoseconds
 from ...errors import WippyError
 from ...registry import Entry, Lifecycle, Registry
 from ._pins import MEMO_WARN_SIZE, PinCache
+from ._vm import VMPool
 
 log = logging.getLogger("wippy_py.temporal")
 
@@ -252,6 +253,7 @@ class Catalog:
         instruction_budget: Instructions a Lua thread may run between two yields.
         pins: The code runs started here carry, and the code of pinned runs
             (:mod:`._pins`).
+        vms: Lua runtimes of ended runs, reused by later runs (:mod:`._vm`).
     """
 
     registry: Registry
@@ -260,6 +262,7 @@ class Catalog:
     types: dict[str, str]
     instruction_budget: int
     pins: PinCache
+    vms: VMPool
 
     def entry_of_type(self, type_name: str) -> str | None:
         """The ``workflow.lua`` entry of a workflow type (None when unknown)."""
@@ -291,5 +294,8 @@ def catalog(registry: Registry, worker: WorkerConfig, queues: dict[str, str],
         types[str(entry.id)] = str(entry.id)
         if name:
             types[str(name)] = str(entry.id)
+    # Idle runtimes kept: as many as runs the worker keeps cached (the SDK's default
+    # max_cached_workflows is 1000).
+    limit = int(worker.options.get("max_cached_workflows", 1000))
     return Catalog(registry, worker, dict(queues), types, instruction_budget,
-                   PinCache(registry, enabled=pinned))
+                   PinCache(registry, enabled=pinned), VMPool(instruction_budget, limit))

@@ -72,6 +72,7 @@ class TemporalRun(CommandsMixin):
         self.outcome: str | None = None  # "continued", "terminated"
         self.continue_to: tuple[str, list[Any]] | None = None
         self.continue_memo: dict[str, Any] | None = None
+        self.closed = False
 
     # ------------------------------------------------------------ driving
     def start(self, data: list[Any], context: dict[str, Any] | None) -> None:
@@ -118,11 +119,14 @@ class TemporalRun(CommandsMixin):
         return to_json(self.vm.to_py(exit.value))
 
     def close(self) -> None:
-        """Drops the Lua state (the run ended, or Temporal evicted it)."""
+        """Hands the runtime back (the run ended, or Temporal evicted it): the pool
+        reuses it when nothing of the run is left in it, else drops it."""
         self.pending.clear()
         self.children.clear()
         self.signal_tails.clear()
-        self.wvm.close()
+        if not self.closed:
+            self.closed = True
+            self.catalog.vms.give(self.wvm)
 
     # ------------------------------------------------------------- events
     def deliver_signal(self, topic: str, data: Any, sender: str) -> None:

@@ -44,7 +44,6 @@ from ._options import CONTEXT_MEMO
 from ._pins import CODE_MEMO, copied_by
 from ._run import TemporalRun
 from ._values import signal_sender, to_application_error
-from ._vm import WorkflowVM
 
 
 def decode_args(args: Sequence[RawValue]) -> list[Any]:
@@ -85,8 +84,7 @@ class LuaWorkflow:
         if pinned is None and catalog.pins.enabled:
             catalog.pins.tell_unpinned(info.workflow_id, info.run_id, entry_id, copied)
         registry = pinned.registry if pinned is not None else catalog.registry
-        run = TemporalRun(WorkflowVM(registry, catalog.instruction_budget),
-                          catalog, entry_id, self.events)
+        run = TemporalRun(catalog.vms.take(registry), catalog, entry_id, self.events)
         self.run_state = run
         try:
             try:
