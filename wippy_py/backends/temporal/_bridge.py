@@ -21,6 +21,7 @@ import concurrent.futures
 import dataclasses
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -94,6 +95,10 @@ class NodeBridge:
         self.sched = processes.sched
         self.vm = processes.vm
         self._token: trio.lowlevel.TrioToken | None = None
+        # Outcomes of activities for the asyncio thread: handed over in batches, one
+        # wake-up of the loop for all that end in one dispatcher batch.
+        self._outcomes: deque[tuple[asyncio.Future[Any], Any]] = deque()
+        self._posted = False
 
     def bind(self) -> None:
         """Remembers the running trio loop (call from the trio thread)."""
@@ -120,7 +125,7 @@ class NodeBridge:
         callee: list[Process] = []
 
         def resolve(value: Any, error: ErrorValue | None, expected: bool = False) -> None:
-            loop.call_soon_threadsafe(_settle, done, (value, error, expected))
+            self._hand_over(loop, done, (value, error, expected))
 
         def start() -> None:
             args = tuple(self.vm.to_lua(from_json(a)) for a in data)
@@ -139,6 +144,24 @@ class NodeBridge:
         except asyncio.CancelledError:
             self.call_soon(lambda: self._stop(callee))
             raise
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any],
+                   value: Any) -> None:
+        # Trio thread. The item is queued before the flag is read, and the drain
+        # clears the flag before it empties the queue: every item is settled by a
+        # drain that runs after it was queued (no lock needed: one writer each).
+        self._outcomes.append((future, value))
+        if not self._posted:
+            self._posted = True
+            loop.call_soon_threadsafe(self._settle_outcomes)
+
+    def _settle_outcomes(self) -> None:
+        # asyncio thread.
+        self._posted = False
+        outcomes = self._outcomes
+        while outcomes:
+            future, value = outcomes.popleft()
+            _settle(future, value)
 
     def _outcome(self, target: str, exit: Exit) -> tuple[Any, ErrorValue | None, bool]:
         if exit.ok:

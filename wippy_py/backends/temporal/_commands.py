@@ -100,31 +100,56 @@ class CommandsMixin(MessagesMixin):
                               False)
         return None
 
-    def _activity(self, context: Any, options: Any, target: Any, args: tuple[Any, ...],
-                  thread: Any = None, future: Any = None) -> tuple[Any, Any] | None:
+    def _prepare(self, target: Any, options: Any) -> tuple[str, dict[str, Any]] | ErrorValue:
+        """The function ID and the ``start_activity`` keyword arguments of a call, or
+        the error of a bad target. A call without options gets the same ones every
+        time: they are made once per function and shared (never mutated).
+
+        Raises:
+            OptionsError, ValueError: the options are wrong.
+        """
+        cache = self.catalog.prepared_calls if options is None and type(target) is bytes \
+            else None
+        if cache is not None:
+            found = cache.get(target)
+            if found is not None:
+                return found
         problem = self._check_function(target)
         if problem is not None:
-            return None, self.vm.error(problem)
+            return problem
         target_id = as_text(target)
+        raw = self.vm.to_py(options) if options is not None else None
+        opts = ActivityOptions.from_options(raw)
+        kwargs: dict[str, Any] = {
+            "task_queue": self.catalog.activity_queue(target_id),
+            "start_to_close_timeout": timedelta(seconds=opts.start_to_close),
+            "schedule_to_close_timeout": (timedelta(seconds=opts.schedule_to_close)
+                                          if opts.schedule_to_close is not None else None),
+            "retry_policy": temporal_retry_policy(opts.retry),
+            **activity_options(raw),
+        }
+        prepared = (target_id, kwargs)
+        if cache is not None:
+            cache[target] = prepared
+        return prepared
+
+    def _activity(self, context: Any, options: Any, target: Any, args: tuple[Any, ...],
+                  thread: Any = None, future: Any = None) -> tuple[Any, Any] | None:
         try:
-            raw = self.vm.to_py(options) if options is not None else None
-            opts = ActivityOptions.from_options(raw)
-            extra: dict[str, Any] = {"task_queue": self.catalog.activity_queue(target_id),
-                                     **activity_options(raw)}
-            data = [self.to_json(a, f"funcs.call({target_id})") for a in args]
-            values = self.call_context(context, f"funcs.call({target_id})")
+            prepared = self._prepare(target, options)
+            if isinstance(prepared, ErrorValue):
+                return None, self.vm.error(prepared)
+            target_id, kwargs = prepared
+            what = f"funcs.call({target_id})"
+            data = [self.to_json(a, what) for a in args]
+            values = self.call_context(context, what)
         except (OptionsError, ValueError) as exc:
             return None, self.invalid(str(exc))
         seq = self.next_seq()
-        extra.setdefault("activity_id", f"{seq}.{target_id}.args-{args_hash(data)}")
+        if "activity_id" not in kwargs:  # the one set by activity.id, else ours
+            kwargs = {**kwargs, "activity_id": f"{seq}.{target_id}.args-{args_hash(data)}"}
         with activity_context(values):
-            handle = workflow.start_activity(
-                target_id, args=data,
-                start_to_close_timeout=timedelta(seconds=opts.start_to_close),
-                schedule_to_close_timeout=(timedelta(seconds=opts.schedule_to_close)
-                                           if opts.schedule_to_close is not None else None),
-                retry_policy=temporal_retry_policy(opts.retry), **extra,
-            )
+            handle = workflow.start_activity(target_id, args=data, **kwargs)
         op = ActivityOp(seq, handle, thread, future)
         if future is not None:
             future.op = op

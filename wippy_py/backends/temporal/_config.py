@@ -254,6 +254,8 @@ class Catalog:
         pins: The code runs started here carry, and the code of pinned runs
             (:mod:`._pins`).
         vms: Lua runtimes of ended runs, reused by later runs (:mod:`._vm`).
+        prepared_calls: Function ID (Lua string) -> its ID and ``start_activity``
+            arguments, for calls without options (made once per function).
     """
 
     registry: Registry
@@ -263,6 +265,7 @@ class Catalog:
     instruction_budget: int
     pins: PinCache
     vms: VMPool
+    prepared_calls: dict[bytes, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     def entry_of_type(self, type_name: str) -> str | None:
         """The ``workflow.lua`` entry of a workflow type (None when unknown)."""

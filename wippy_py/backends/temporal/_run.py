@@ -100,8 +100,11 @@ class TemporalRun(CommandsMixin):
 
     @property
     def has_work(self) -> bool:
-        """True when an event or a ready thread waits to be driven."""
-        return bool(self.events) or not self.sched.idle
+        """True when an event waits to be driven. (:meth:`drive` returns only once no
+        Lua thread is ready, and between two drives only events reach the Lua side:
+        Temporal's callbacks and the signal handler append to the queue, nothing
+        else runs Lua; so no call into Lua is needed to know.)"""
+        return bool(self.events)
 
     @property
     def exit(self) -> Exit | None:
