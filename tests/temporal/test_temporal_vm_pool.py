@@ -113,3 +113,17 @@ def test_the_pool_keeps_at_most_its_limit_and_never_hands_one_out_twice(
     assert pool.made == 4 and pool.reused == 2
     other = empty_registry(tmp_path / "other")
     assert pool.take(other).registry is other  # runtimes are per registry
+
+
+def test_a_runtime_with_a_lua_side_process_record_is_dropped(tmp_path: Path) -> None:
+    registry = empty_registry(tmp_path / "app")
+    pool = VMPool(limit=4)
+    wvm = pool.take(registry)
+    # A record the Lua side keeps for a PID (a message sent to a process before it
+    # starts creates one): a trace of the run, so the runtime is not reused.
+    wvm.vm.kernel.proc_of(b"{app:worker|0x00001}")
+    pool.give(wvm)
+    assert pool.idle == 0
+    clean = pool.take(registry)
+    pool.give(clean)
+    assert pool.idle == 1 and pool.take(registry) is clean
