@@ -5,7 +5,9 @@ in a thread of its own (DESIGN 10). :class:`NodeBridge` lets asyncio code act on
 node: everything that touches the node's Lua runtime or scheduler is posted to the
 trio thread with ``TrioToken.run_sync_soon`` (it runs between two dispatcher
 batches, never inside one), and results come back with
-``loop.call_soon_threadsafe``. Neither side ever blocks on the other.
+``loop.call_soon_threadsafe`` — in batches: the outcomes of activities that end in
+one dispatcher batch wake the asyncio loop once. Neither side ever blocks on the
+other.
 
 Activities run here: the dynamic activity (``activity_function``) executes the
 ``function.lua`` entry named by the activity type as an ordinary function process
