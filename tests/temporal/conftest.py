@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("temporalio", reason="the temporal extra is not installed")
 
+from engines import EmbeddedEngine, Engine, TemporalEngine
 from temporal_helpers import (
     TemporalApp,
     TemporalServer,
@@ -38,3 +39,12 @@ def temporal_app(tmp_path: Path, temporal_server: TemporalServer) -> Any:
         return write_temporal_app(tmp_path / "app", temporal_server, entries, files)
 
     return make
+
+
+@pytest.fixture(params=["embedded", "temporal"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """The engine the test's workflows run on: each test using it runs on both (the
+    dev server is started only for the ``temporal`` one)."""
+    if request.param == "temporal":
+        return TemporalEngine(request.getfixturevalue("temporal_server"))
+    return EmbeddedEngine()

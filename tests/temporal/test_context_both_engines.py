@@ -14,8 +14,7 @@ import base64
 import json
 from pathlib import Path
 
-import pytest
-from engines import EmbeddedEngine, Engine, TemporalEngine
+from engines import Engine, TemporalEngine
 from temporal_helpers import events_of, history
 
 APP = """
@@ -71,14 +70,6 @@ APP = """
       return event.result.value
     end}
 """
-
-
-@pytest.fixture(params=["embedded", "temporal"])
-def engine(request: pytest.FixtureRequest) -> Engine:
-    """The engine the workflow runs on."""
-    if request.param == "temporal":
-        return TemporalEngine(request.getfixturevalue("temporal_server"))
-    return EmbeddedEngine()
 
 
 def test_ctx_reaches_activities_and_children(engine: Engine, tmp_path: Path) -> None:

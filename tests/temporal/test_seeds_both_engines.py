@@ -21,17 +21,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engines import EmbeddedEngine, Engine, Observed, TemporalEngine
+from engines import Engine, Observed, TemporalEngine
 
 DAY_WAIT = {"order_processor.lua": {'time.sleep("24h")': 'time.sleep("1s")'}}
-
-
-@pytest.fixture(params=["embedded", "temporal"])
-def engine(request: pytest.FixtureRequest) -> Engine:
-    """The engine a scenario runs on."""
-    if request.param == "temporal":
-        return TemporalEngine(request.getfixturevalue("temporal_server"))
-    return EmbeddedEngine()
 
 
 # ------------------------------------------------------------ order processor

@@ -14,8 +14,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
-from engines import EmbeddedEngine, Engine, TemporalEngine
+from engines import Engine
 
 APP = """
 - name: echo
@@ -54,14 +53,6 @@ APP = """
     end
     return {main = main}
 """
-
-
-@pytest.fixture(params=["embedded", "temporal"])
-def engine(request: pytest.FixtureRequest) -> Engine:
-    """The engine the workflow runs on."""
-    if request.param == "temporal":
-        return TemporalEngine(request.getfixturevalue("temporal_server"))
-    return EmbeddedEngine()
 
 
 def test_an_actor_reaches_a_workflow_an_earlier_node_started(

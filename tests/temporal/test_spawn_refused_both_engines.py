@@ -19,8 +19,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import pytest
-from engines import EmbeddedEngine, Engine, TemporalEngine
+from engines import Engine, TemporalEngine
 from temporal_helpers import TemporalServer
 
 APP = """
@@ -74,14 +73,6 @@ APP = """
               first_exit_is_quick = first.from == quick}
     end}
 """
-
-
-@pytest.fixture(params=["embedded", "temporal"])
-def engine(request: pytest.FixtureRequest) -> Engine:
-    """The engine the workflows run on."""
-    if request.param == "temporal":
-        return TemporalEngine(request.getfixturevalue("temporal_server"))
-    return EmbeddedEngine()
 
 
 def _release(engine: Engine, workflow_id: str) -> None:
