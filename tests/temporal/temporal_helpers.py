@@ -149,6 +149,28 @@ class TemporalApp:
     task_queue: str
     server: TemporalServer
 
+    def cli_start(self, workflow_type: str, workflow_id: str, *extra: str) -> None:
+        """Starts a workflow with the official CLI (``temporal workflow start``) on the
+        app's task queue (so without pinned code); ``extra``: more CLI flags."""
+        started = self.server.cli("workflow", "start", "--type", workflow_type,
+                                  "--task-queue", self.task_queue, "--workflow-id",
+                                  workflow_id, *extra)
+        assert started.returncode == 0, started.stderr
+
+    def cli_signal(self, workflow_id: str, name: str, data: str) -> None:
+        """Signals a workflow with the official CLI; ``data`` is the JSON input."""
+        sent = self.server.cli("workflow", "signal", "--workflow-id", workflow_id,
+                               "--name", name, "--input", data)
+        assert sent.returncode == 0, sent.stderr
+
+    def cli_result(self, workflow_id: str) -> dict[str, Any]:
+        """``temporal workflow result --output json`` (waits for the run's end)."""
+        shown = self.server.cli("workflow", "result", "--workflow-id", workflow_id,
+                                "--output", "json")
+        assert shown.returncode == 0, shown.stderr
+        outcome: dict[str, Any] = json.loads(shown.stdout)
+        return outcome
+
 
 def write_temporal_app(root: Path, server: TemporalServer, entries: str,
                        files: dict[str, str] | None = None) -> TemporalApp:
@@ -218,13 +240,19 @@ def events_of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [e[key] for e in events if e["eventType"] == f"EVENT_TYPE_{kind}"]
 
 
-def workflow_ids(server: TemporalServer, task_queue: str) -> list[str]:
-    """IDs of the workflows started on a task queue, oldest first."""
+def workflow_rows(server: TemporalServer, task_queue: str) -> list[dict[str, Any]]:
+    """The runs on a task queue (``temporal workflow list`` as JSON), newest first."""
     listed = server.cli("workflow", "list", "--query", f"TaskQueue = '{task_queue}'",
                         "--output", "json")
     assert listed.returncode == 0, listed.stderr
-    rows = json.loads(listed.stdout or "[]")
-    return [row["execution"]["workflowId"] for row in reversed(rows)]
+    rows: list[dict[str, Any]] = json.loads(listed.stdout or "[]")
+    return rows
+
+
+def workflow_ids(server: TemporalServer, task_queue: str) -> list[str]:
+    """IDs of the workflows started on a task queue, oldest first."""
+    return [row["execution"]["workflowId"]
+            for row in reversed(workflow_rows(server, task_queue))]
 
 
 def describe(server: TemporalServer, workflow_id: str) -> dict[str, Any]:

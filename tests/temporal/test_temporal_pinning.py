@@ -25,7 +25,15 @@ import pytest
 import trio
 from click.testing import CliRunner
 from engines import wait_for_event
-from temporal_helpers import describe, events_of, history, run_on_temporal, serve_while
+from temporal_helpers import (
+    TemporalApp,
+    describe,
+    events_of,
+    history,
+    run_on_temporal,
+    serve_while,
+    workflow_rows,
+)
 
 from wippy_py.backends.temporal import TemporalAdmin
 from wippy_py.cli._main import cli
@@ -132,10 +140,9 @@ def outcome(app_root: Path, workflow_id: str) -> Any:
     return value
 
 
-def signal(app: Any, workflow_id: str) -> None:
-    sent = app.server.cli("workflow", "signal", "--workflow-id", workflow_id, "--name", "go",
-                          "--input", '{"ok": true}')
-    assert sent.returncode == 0, sent.stderr
+def signal(app: TemporalApp, workflow_id: str) -> None:
+    """The signal the gate waits for."""
+    app.cli_signal(workflow_id, "go", '{"ok": true}')
 
 
 def test_a_running_workflow_keeps_the_code_it_started_with(
@@ -183,9 +190,7 @@ def test_a_running_workflow_keeps_the_code_it_started_with(
         assert fresh.exit_code == 0, fresh.output
         new_id = fresh.stdout.split()[2].rstrip(",")
         signal(app, new_id)
-        started = app.server.cli("workflow", "start", "--type", "app:gate", "--task-queue",
-                                 app.task_queue, "--workflow-id", foreign)
-        assert started.returncode == 0, started.stderr
+        app.cli_start("app:gate", foreign)
         signal(app, foreign)
         return {wid: outcome(app.root, wid) for wid in (by_actor, by_cli, new_id, foreign)}
 
@@ -253,11 +258,8 @@ def test_children_and_continued_runs_carry_their_code(temporal_app: Any) -> None
     app = temporal_app(CHAIN)
     ran = run_on_temporal(app.root, "app:main")
     assert ran.error is None and ran.value == "looped 2", ran
-    listed = app.server.cli("workflow", "list", "--query", f"TaskQueue = '{app.task_queue}'",
-                            "--output", "json")
-    assert listed.returncode == 0, listed.stderr
     pinned = sorted((row["type"]["name"], row["status"], _pinned_entry(row))
-                    for row in json.loads(listed.stdout))
+                    for row in workflow_rows(app.server, app.task_queue))
     assert pinned == [
         ("app:looper", "WORKFLOW_EXECUTION_STATUS_COMPLETED", "app:looper"),
         ("app:looper", "WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW", "app:looper"),
@@ -279,10 +281,7 @@ def test_a_run_with_damaged_pinned_code_fails_naming_it(temporal_app: Any) -> No
     app = temporal_app(V1)
     wid = f"pin-bad-{uuid.uuid4().hex[:8]}"
     bad = json.dumps({"format": 1, "hash": "0" * 64, "entry": "app:gate", "code": "eJw="})
-    started = app.server.cli("workflow", "start", "--type", "app:gate", "--task-queue",
-                             app.task_queue, "--workflow-id", wid, "--memo",
-                             f"wippy.code={bad}")
-    assert started.returncode == 0, started.stderr
+    app.cli_start("app:gate", wid, "--memo", f"wippy.code={bad}")
 
     def failure() -> str:
         result = app.server.cli("workflow", "result", "--workflow-id", wid)

@@ -82,36 +82,20 @@ def test_process_send_reaches_the_inbox_and_listen_with_the_sender(temporal_app:
     assert [s["signalName"] for s in signals] == ["note", "approve"]
 
 
-def _start(app: Any, workflow_id: str, *extra: str) -> None:
-    started = app.server.cli("workflow", "start", "--type", "app:waiter", "--task-queue",
-                             app.task_queue, "--workflow-id", workflow_id, *extra)
-    assert started.returncode == 0, started.stderr
-
-
-def _result(app: Any, workflow_id: str) -> dict[str, Any]:
-    shown = app.server.cli("workflow", "result", "--workflow-id", workflow_id, "--output",
-                           "json")
-    assert shown.returncode == 0, shown.stderr
-    outcome: dict[str, Any] = json.loads(shown.stdout)
-    return outcome
-
-
 def test_the_cli_signals_and_queries_a_lua_workflow(temporal_app: Any) -> None:
     app = temporal_app(APPROVAL)
     workflow_id = f"wait-{uuid.uuid4().hex[:8]}"
 
     def use_the_cli() -> Any:
-        _start(app, workflow_id)
+        app.cli_start("app:waiter", workflow_id)
         queried = app.server.cli("workflow", "query", "--workflow-id", workflow_id,
                                  "--type", "pid", "--output", "json")
         state = app.server.cli("workflow", "query", "--workflow-id", workflow_id,
                                "--type", "state", "--output", "json")
         unknown = app.server.cli("workflow", "query", "--workflow-id", workflow_id,
                                  "--type", "nope")
-        signalled = app.server.cli("workflow", "signal", "--workflow-id", workflow_id,
-                                   "--name", "go", "--input", '{"speed": 3}')
-        assert signalled.returncode == 0, signalled.stderr
-        return queried, state, unknown, _result(app, workflow_id)
+        app.cli_signal(workflow_id, "go", '{"speed": 3}')
+        return queried, state, unknown, app.cli_result(workflow_id)
 
     queried, state, unknown, outcome = serve_while(app.root, use_the_cli)
     assert queried.returncode == 0, queried.stderr
@@ -127,10 +111,10 @@ def test_a_cancellation_request_is_a_cancel_event(temporal_app: Any) -> None:
     workflow_id = f"cancel-{uuid.uuid4().hex[:8]}"
 
     def use_the_cli() -> Any:
-        _start(app, workflow_id)
+        app.cli_start("app:waiter", workflow_id)
         cancelled = app.server.cli("workflow", "cancel", "--workflow-id", workflow_id)
         assert cancelled.returncode == 0, cancelled.stderr
-        return _result(app, workflow_id)
+        return app.cli_result(workflow_id)
 
     outcome = serve_while(app.root, use_the_cli)
     # The code saw the CANCEL event and returned normally: the run completes.
@@ -240,9 +224,7 @@ def test_a_workflow_signals_a_workflow_it_did_not_start(temporal_app: Any) -> No
     are."""
     app = temporal_app(STRANGERS)
     target = f"stranger-{uuid.uuid4().hex[:8]}"
-    started = app.server.cli("workflow", "start", "--type", "app:echo_back", "--task-queue",
-                             app.task_queue, "--workflow-id", target)
-    assert started.returncode == 0, started.stderr
+    app.cli_start("app:echo_back", target)
     ran = run_on_temporal(app.root, "app:main", target)
     assert ran.error is None, ran.error
     me = ran.value["me"]
@@ -279,9 +261,7 @@ def test_an_actor_signals_a_workflow_the_node_does_not_know(temporal_app: Any) -
     not exist, is dropped (true), as sends to dead PIDs are."""
     app = temporal_app(STRANGERS + ACTOR_TO_STRANGER)
     target = f"stranger-{uuid.uuid4().hex[:8]}"
-    started = app.server.cli("workflow", "start", "--type", "app:echo_back", "--task-queue",
-                             app.task_queue, "--workflow-id", target)
-    assert started.returncode == 0, started.stderr
+    app.cli_start("app:echo_back", target)
     ran = run_on_temporal(app.root, "app:actor", target)
     assert ran.error is None, ran.error
     me = ran.value["me"]

@@ -3,7 +3,6 @@ workflow clock, started from Lua and with the official ``temporal`` CLI."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -86,16 +85,10 @@ def test_the_official_cli_starts_a_lua_workflow_and_reads_its_result(temporal_ap
     workflow_id = f"cli-{uuid.uuid4().hex[:8]}"
 
     def use_the_cli() -> Any:
-        started = app.server.cli("workflow", "start", "--type", "app:order", "--task-queue",
-                                 app.task_queue, "--workflow-id", workflow_id,
-                                 "--input", '{"amount": 7}')
-        assert started.returncode == 0, started.stderr
-        return app.server.cli("workflow", "result", "--workflow-id", workflow_id,
-                              "--output", "json")
+        app.cli_start("app:order", workflow_id, "--input", '{"amount": 7}')
+        return app.cli_result(workflow_id)
 
-    result = serve_while(app.root, use_the_cli)
-    assert result.returncode == 0, result.stderr
-    outcome = json.loads(result.stdout)
+    outcome = serve_while(app.root, use_the_cli)
     assert outcome["status"] == "COMPLETED", outcome
     assert outcome["result"]["status"] == "ok:tx-7"
     assert outcome["result"]["charge"]["amount"] == 7
