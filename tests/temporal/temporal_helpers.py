@@ -186,6 +186,75 @@ def write_temporal_app(root: Path, server: TemporalServer, entries: str,
     return TemporalApp(root, task_queue, server)
 
 
+def workflow_entry(name: str, source: str, *, modules: str = "", type_name: str = "") -> str:
+    """A ``workflow.lua`` entry on ``app:worker`` (a YAML list item for
+    :func:`write_temporal_app`) with its Lua ``source`` (dedented) inline, so the lines
+    of its errors are ``_index.yaml[NAME]:N``, N counted in ``source``. ``modules`` as in
+    the YAML (``"funcs, time"``); ``type_name``: the Temporal workflow type, if not NAME."""
+    worker = f"app:worker, name: {type_name}" if type_name else "app:worker"
+    meta = f"  meta: {{temporal: {{workflow: {{worker: {worker}}}}}}}\n"
+    return _lua_entry(name, "workflow.lua", source, modules, meta)
+
+
+def function_entry(name: str, source: str, *, modules: str = "") -> str:
+    """A ``function.lua`` entry (method ``main``) with its Lua ``source`` inline."""
+    return _lua_entry(name, "function.lua", source, modules)
+
+
+def exec_main(workflow: str, params: str = "", args: str = "") -> str:
+    """``app:main``: a ``process.lua`` entry that runs ``workflow`` on ``app:worker``
+    with ``process.exec`` and returns its result (raises its error). ``params``: the
+    process's Lua parameters; ``args``: the Lua expressions it passes to the workflow."""
+    passed = f", {args}" if args else ""
+    return _lua_entry("main", "process.lua", f"""
+        local function main({params})
+          local result, err = process.exec("{workflow}", "app:worker"{passed})
+          if err then error(err) end
+          return result
+        end
+        return {{main = main}}
+        """, "")
+
+
+def _lua_entry(name: str, kind: str, source: str, modules: str, meta: str = "") -> str:
+    listed = f"  modules: [{modules}]\n" if modules else ""
+    body = textwrap.indent(textwrap.dedent(source).strip("\n") + "\n", "    ")
+    return f"- name: {name}\n  kind: {kind}\n{meta}  method: main\n{listed}  source: |\n{body}"
+
+
+# Entries more than one test app has.
+COUNTER = workflow_entry("counter", """
+    local function main(n)
+      if n < 3 then return process.upgrade(nil, n + 1) end
+      return "counted to " .. n
+    end
+    return {main = main}
+    """)
+"""``app:counter`` continues as new (``process.upgrade``) until n is 3."""
+
+ECHO_BACK = workflow_entry("echo_back", """
+    local function main()
+      local msg = process.inbox():receive()
+      process.send(msg:from(), "ack", {heard = msg:payload():data(), from = msg:from()})
+      return "acked"
+    end
+    return {main = main}
+    """)
+"""``app:echo_back`` answers the first message it gets to its sender, topic ``ack``."""
+
+DOUBLING_CHILD = function_entry("double", "return {main = function(n) return n * 2 end}") + \
+    workflow_entry("child", """
+    local funcs = require("funcs")
+    local function main(n)
+      if n < 0 then return nil, errors.new({message = "negative", kind = errors.INVALID}) end
+      return funcs.call("app:double", n)
+    end
+    return {main = main}
+    """, modules="funcs", type_name="Child")
+"""``app:child`` (workflow type ``Child``) returns 2n from the activity ``app:double``;
+a negative n is an Invalid error."""
+
+
 @dataclass
 class Ran:
     """How a process of a Temporal-backed app ended."""

@@ -15,19 +15,9 @@ import uuid
 from pathlib import Path
 
 from engines import Engine
+from temporal_helpers import ECHO_BACK
 
-APP = """
-- name: echo
-  kind: workflow.lua
-  meta: {temporal: {workflow: {worker: app:worker}}}
-  method: main
-  source: |
-    local function main()
-      local msg = process.inbox():receive()
-      process.send(msg:from(), "ack", {heard = msg:payload():data(), from = msg:from()})
-      return "acked"
-    end
-    return {main = main}
+APP = ECHO_BACK + """
 - name: main
   kind: process.lua
   method: main
@@ -38,7 +28,7 @@ APP = """
       local pid = "{app:worker|" .. id .. "}"
       if mode == "start" then
         local started, err = process.with_options({["temporal.workflow.id"] = id})
-          :spawn("app:echo", "app:worker")
+          :spawn("app:echo_back", "app:worker")
         if err then error(err) end
         return started
       end

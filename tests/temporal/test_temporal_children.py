@@ -6,26 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporal_helpers import events_of, history, run_on_temporal, workflow_ids
+from temporal_helpers import (
+    DOUBLING_CHILD,
+    events_of,
+    exec_main,
+    history,
+    run_on_temporal,
+    workflow_ids,
+)
 
-FAMILY = """
-- name: double
-  kind: function.lua
-  method: main
-  source: |
-    return {main = function(n) return n * 2 end}
-- name: child
-  kind: workflow.lua
-  meta: {temporal: {workflow: {worker: app:worker, name: Child}}}
-  method: main
-  modules: [funcs]
-  source: |
-    local funcs = require("funcs")
-    local function main(n)
-      if n < 0 then return nil, errors.new({message = "negative", kind = errors.INVALID}) end
-      return funcs.call("app:double", n)
-    end
-    return {main = main}
+FAMILY = DOUBLING_CHILD + """
 - name: listener
   kind: workflow.lua
   meta: {temporal: {workflow: {worker: app:worker}}}
@@ -57,17 +47,7 @@ FAMILY = """
               me = process.pid()}
     end
     return {main = main}
-- name: main
-  kind: process.lua
-  method: main
-  source: |
-    local function main()
-      local result, err = process.exec("app:parent", "app:worker", 10)
-      if err then error(err) end
-      return result
-    end
-    return {main = main}
-"""
+""" + exec_main("app:parent", args="10")
 
 
 def test_child_workflows_and_workflow_to_workflow_signals(temporal_app: Any) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporal_helpers import events_of, history, run_on_temporal, workflow_ids
+from temporal_helpers import COUNTER, events_of, history, run_on_temporal, workflow_ids
 
-FEATURES = """
+FEATURES = COUNTER + """
 - name: slow
   kind: function.lua
   method: main
@@ -41,16 +41,6 @@ FEATURES = """
       return {a = got_a:data(), b = got_b:data(), cancelled = cancelled,
               is_canceled = slow:is_canceled(), version = workflow.version("pricing", 1, 2),
               type = info.workflow_type, attrs = ok, history = workflow.history_length() > 0}
-    end
-    return {main = main}
-- name: counter
-  kind: workflow.lua
-  meta: {temporal: {workflow: {worker: app:worker}}}
-  method: main
-  source: |
-    local function main(n)
-      if n < 3 then return process.upgrade(nil, n + 1) end
-      return "counted to " .. n
     end
     return {main = main}
 - name: notifier

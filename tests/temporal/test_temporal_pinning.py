@@ -29,6 +29,7 @@ from temporal_helpers import (
     TemporalApp,
     describe,
     events_of,
+    exec_main,
     history,
     run_on_temporal,
     serve_while,
@@ -239,17 +240,7 @@ CHAIN = """
       return process.exec("app:looper", "app:worker", 1)
     end
     return {main = main}
-- name: main
-  kind: process.lua
-  method: main
-  source: |
-    local function main()
-      local value, err = process.exec("app:parent", "app:worker")
-      if err then error(err) end
-      return value
-    end
-    return {main = main}
-"""
+""" + exec_main("app:parent")
 
 
 def test_children_and_continued_runs_carry_their_code(temporal_app: Any) -> None:

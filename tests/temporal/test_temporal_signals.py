@@ -9,8 +9,10 @@ import uuid
 from typing import Any
 
 from temporal_helpers import (
+    ECHO_BACK,
     describe,
     events_of,
+    exec_main,
     history,
     run_on_temporal,
     serve_while,
@@ -179,18 +181,7 @@ def test_actors_start_attach_to_and_terminate_workflows(temporal_app: Any) -> No
     assert info["status"] == "WORKFLOW_EXECUTION_STATUS_TERMINATED"
 
 
-STRANGERS = """
-- name: echo_back
-  kind: workflow.lua
-  meta: {temporal: {workflow: {worker: app:worker}}}
-  method: main
-  source: |
-    local function main()
-      local msg = process.inbox():receive()
-      process.send(msg:from(), "ack", {heard = msg:payload():data(), from = msg:from()})
-      return "acked"
-    end
-    return {main = main}
+STRANGERS = ECHO_BACK + """
 - name: sender
   kind: workflow.lua
   meta: {temporal: {workflow: {worker: app:worker}}}
@@ -204,17 +195,7 @@ STRANGERS = """
               ack = ack:payload():data(), me = process.pid()}
     end
     return {main = main}
-- name: main
-  kind: process.lua
-  method: main
-  source: |
-    local function main(target)
-      local result, err = process.exec("app:sender", "app:worker", target)
-      if err then error(err) end
-      return result
-    end
-    return {main = main}
-"""
+""" + exec_main("app:sender", "target", "target")
 
 
 def test_a_workflow_signals_a_workflow_it_did_not_start(temporal_app: Any) -> None:

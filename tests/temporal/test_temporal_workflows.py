@@ -9,6 +9,7 @@ from typing import Any
 from temporal_helpers import (
     describe,
     events_of,
+    exec_main,
     history,
     replay_failure,
     run_on_temporal,
@@ -48,17 +49,7 @@ ORDER = """
       return {charge = charged, status = status}
     end
     return {main = main}
-- name: main
-  kind: process.lua
-  method: main
-  source: |
-    local function main(amount)
-      local result, err = process.exec("app:order", "app:worker", {amount = tonumber(amount)})
-      if err then error(err) end
-      return result
-    end
-    return {main = main}
-"""
+""" + exec_main("app:order", "amount", "{amount = tonumber(amount)}")
 
 
 def test_sequential_activities_return_the_result_to_process_exec(temporal_app: Any) -> None:
@@ -208,17 +199,7 @@ CLOCK = """
               u1 = uuid.v1(), r = math.random(1, 1000000)}
     end
     return {main = main}
-- name: main
-  kind: process.lua
-  method: main
-  source: |
-    local function main()
-      local result, err = process.exec("app:clock", "app:worker")
-      if err then error(err) end
-      return result
-    end
-    return {main = main}
-"""
+""" + exec_main("app:clock")
 
 
 def test_durable_timers_and_the_workflow_clock(temporal_app: Any) -> None:
