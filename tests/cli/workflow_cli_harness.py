@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,29 @@ from wippy_py.cli._main import cli
 from wippy_py.journal import RUNNING, Journal
 from wippy_py.node import Node
 from wippy_py.registry import load_registry
+
+ACTIVITIES = """\
+- name: charge
+  kind: function.lua
+  method: main
+  source: |
+    return {main = function(p) return {id = "tx-" .. p.amount, amount = p.amount} end}
+- name: check
+  kind: function.lua
+  method: main
+  source: |
+    return {main = function(id) return "ok:" .. id end}
+"""
+"""The activities of ``app:order`` (YAML list items): charge a payment, check a charge."""
+
+CANCELLABLE = """\
+local function main()
+  local event = process.events():receive()
+  return {kind = event.kind, reason = event.reason}
+end
+return {main = main}
+"""
+"""A workflow that returns the first event it gets (a cancel request, say)."""
 
 APP = """\
 version: "1.0"
@@ -33,16 +57,7 @@ entries:
     kind: temporal.worker
     client: app:client
     task_queue: orders
-  - name: charge
-    kind: function.lua
-    method: main
-    source: |
-      return {main = function(p) return {id = "tx-" .. p.amount, amount = p.amount} end}
-  - name: check
-    kind: function.lua
-    method: main
-    source: |
-      return {main = function(id) return "ok:" .. id end}
+""" + textwrap.indent(ACTIVITIES, "  ") + """\
   - name: order
     kind: workflow.lua
     meta: {temporal: {workflow: {worker: app:worker}}}
@@ -73,11 +88,7 @@ entries:
     meta: {temporal: {workflow: {worker: app:worker}}}
     method: main
     source: |
-      local function main()
-        local event = process.events():receive()
-        return {kind = event.kind, reason = event.reason}
-      end
-      return {main = main}
+""" + textwrap.indent(CANCELLABLE, "      ") + """\
   - name: sleeper
     kind: workflow.lua
     meta: {temporal: {workflow: {worker: app:worker}}}
@@ -155,9 +166,13 @@ def wf(app: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, ["workflow", *args, "--app", str(app)])
 
 
-def started_ids(result: Result) -> tuple[str, str]:
-    """(workflow ID, run ID) from the output of `workflow start`."""
-    assert result.exit_code == 0, result.output
+def started_ids(result: Result | subprocess.CompletedProcess[str]) -> tuple[str, str]:
+    """(workflow ID, run ID) from the output of `workflow start` (run in-process, or as a
+    `wippy-py` subprocess)."""
+    if isinstance(result, Result):
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.returncode == 0, result.stderr
     line = result.stdout.strip().splitlines()[0]
     assert line.startswith("started workflow "), line
     wid, run = line.removeprefix("started workflow ").split(", run ")

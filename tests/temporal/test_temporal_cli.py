@@ -16,70 +16,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from temporal_helpers import TemporalServer, describe, history, write_temporal_app
+from cli.workflow_cli_harness import ACTIVITIES, BROKEN, CANCELLABLE, ORDER, started_ids, wf
+from click.testing import Result
+from temporal_helpers import (
+    COUNTER,
+    DOUBLING_CHILD,
+    TemporalServer,
+    describe,
+    history,
+    workflow_entry,
+    write_temporal_app,
+)
 
-from wippy_py.cli._main import cli
+WAITER = """
+local function main(name)
+  local msg = process.inbox():receive()
+  return {hello = name, topic = msg:topic(), got = msg:payload():data(), from = msg:from()}
+end
+return {main = main}
+"""
 
-ENTRIES = """
-- name: charge
-  kind: function.lua
-  method: main
-  source: |
-    return {main = function(p) return {id = "tx-" .. p.amount, amount = p.amount} end}
-- name: check
-  kind: function.lua
-  method: main
-  source: |
-    return {main = function(id) return "ok:" .. id end}
-- name: order
-  kind: workflow.lua
-  meta: {temporal: {workflow: {worker: app:worker}}}
-  method: main
-  modules: [funcs, time]
-  source: |
-    local funcs = require("funcs")
-    local time = require("time")
-    local function main(payment)
-      local charged = funcs.call("app:charge", payment)
-      time.sleep("10ms")
-      local status = funcs.call("app:check", charged.id)
-      return {id = charged.id, status = status}
-    end
-    return {main = main}
-- name: waiter
-  kind: workflow.lua
-  meta: {temporal: {workflow: {worker: app:worker}}}
-  method: main
-  source: |
-    local function main(name)
-      local msg = process.inbox():receive()
-      return {hello = name, topic = msg:topic(), got = msg:payload():data(), from = msg:from()}
-    end
-    return {main = main}
-- name: cancellable
-  kind: workflow.lua
-  meta: {temporal: {workflow: {worker: app:worker}}}
-  method: main
-  source: |
-    local function main()
-      local event = process.events():receive()
-      return {kind = event.kind, reason = event.reason}
-    end
-    return {main = main}
-- name: double
-  kind: function.lua
-  method: main
-  source: |
-    return {main = function(n) return n * 2 end}
-- name: child
-  kind: workflow.lua
-  meta: {temporal: {workflow: {worker: app:worker, name: Child}}}
-  method: main
-  modules: [funcs]
-  source: |
-    local funcs = require("funcs")
-    return {main = function(n) return funcs.call("app:double", n) end}
+PARENT = """
 - name: parent
   kind: workflow.lua
   meta: {temporal: {workflow: {worker: app:worker}}}
@@ -93,29 +50,13 @@ ENTRIES = """
       return {a = a, heard = heard.result.value}
     end
     return {main = main}
-- name: counter
-  kind: workflow.lua
-  meta: {temporal: {workflow: {worker: app:worker}}}
-  method: main
-  source: |
-    local function main(n)
-      if n < 3 then return process.upgrade(nil, n + 1) end
-      return "counted to " .. n
-    end
-    return {main = main}
-- name: broken
-  kind: workflow.lua
-  meta: {temporal: {workflow: {worker: app:worker}}}
-  method: main
-  source: |
-    local function fail_deep(x)
-      error("kaput " .. x)
-    end
-    local function main(x)
-      fail_deep(x)
-    end
-    return {main = main}
 """
+
+# The app of the embedded CLI tests (tests/cli), its Lua inline, with children and a
+# continue-as-new; the waiter also returns the sender.
+ENTRIES = (ACTIVITIES + workflow_entry("order", ORDER, modules="funcs, time")
+           + workflow_entry("waiter", WAITER) + workflow_entry("cancellable", CANCELLABLE)
+           + DOUBLING_CHILD + PARENT + COUNTER + workflow_entry("broken", BROKEN))
 
 
 @dataclass
@@ -145,21 +86,6 @@ def served(tmp_path_factory: pytest.TempPathFactory,
             worker.communicate()
 
 
-def wf(app: Path, *args: str) -> Result:
-    """`wippy-py workflow ARGS --app APP`, in-process."""
-    return CliRunner().invoke(cli, ["workflow", *args, "--app", str(app)])
-
-
-def started(result: Result | subprocess.CompletedProcess[str]) -> tuple[str, str]:
-    """(workflow ID, run ID) printed by `workflow start`."""
-    code = result.exit_code if isinstance(result, Result) else result.returncode
-    assert code == 0, result.stderr
-    line = result.stdout.strip().splitlines()[0]
-    assert line.startswith("started workflow "), line
-    wid, run = line.removeprefix("started workflow ").split(", run ")
-    return wid, run
-
-
 def waited(app: Path, wid: str) -> Result:
     """`workflow result WID --wait` (bounded, so a hang fails the test)."""
     return wf(app, "result", wid, "--wait", "--timeout", "90")
@@ -171,7 +97,7 @@ def test_a_started_workflow_is_run_by_the_apps_worker_process(served: Served) ->
         [sys.executable, "-m", "wippy_py", "workflow", "start", "app:order", "--app",
          str(served.root), "--id", wid, "--input", '{"amount": 42}'],
         capture_output=True, text=True, timeout=120)
-    assert started(proc)[0] == wid
+    assert started_ids(proc)[0] == wid
     assert served.task_queue in proc.stderr  # where it waits to be picked up
     proc = subprocess.run(
         [sys.executable, "-m", "wippy_py", "workflow", "result", wid, "--wait", "--timeout",
@@ -209,7 +135,7 @@ def test_a_started_workflow_is_run_by_the_apps_worker_process(served: Served) ->
 
 
 def test_signal_is_a_message_from_the_cli(served: Served) -> None:
-    wid, run = started(wf(served.root, "start", "app:waiter", "--input", '"ada"'))
+    wid, run = started_ids(wf(served.root, "start", "app:waiter", "--input", '"ada"'))
     pending = wf(served.root, "result", wid)
     assert pending.exit_code == 3 and "still running" in pending.stderr
     # Starting the same ID again starts nothing.
@@ -229,7 +155,7 @@ def test_signal_is_a_message_from_the_cli(served: Served) -> None:
 
 
 def test_cancel_is_an_event_and_terminate_stops_the_run(served: Served) -> None:
-    cancelled, _ = started(wf(served.root, "start", "app:cancellable"))
+    cancelled, _ = started_ids(wf(served.root, "start", "app:cancellable"))
     asked = wf(served.root, "cancel", cancelled, "--reason", "changed my mind")
     assert asked.exit_code == 0, asked.output
     result = waited(served.root, cancelled)
@@ -237,7 +163,7 @@ def test_cancel_is_an_event_and_terminate_stops_the_run(served: Served) -> None:
     assert json.loads(result.stdout) == {"kind": "pid.cancel", "reason": "changed my mind"}
     assert re.search(r"event +cancel +reason \"changed my mind\"", wf(served.root, "show", cancelled).stdout)
 
-    stopped, _ = started(wf(served.root, "start", "app:waiter"))
+    stopped, _ = started_ids(wf(served.root, "start", "app:waiter"))
     assert wf(served.root, "terminate", stopped, "--reason", "enough").exit_code == 0
     result = waited(served.root, stopped)
     assert result.exit_code == 1
@@ -248,7 +174,7 @@ def test_cancel_is_an_event_and_terminate_stops_the_run(served: Served) -> None:
 
 
 def test_a_failed_run_shows_the_lua_traceback(served: Served) -> None:
-    wid, _ = started(wf(served.root, "start", "app:broken", "--input", '"x"'))
+    wid, _ = started_ids(wf(served.root, "start", "app:broken", "--input", '"x"'))
     result = waited(served.root, wid)
     assert result.exit_code == 1
     assert f"workflow {wid} failed: " in result.stderr and "kaput x" in result.stderr
@@ -260,7 +186,7 @@ def test_a_failed_run_shows_the_lua_traceback(served: Served) -> None:
 def test_replay_reports_the_first_divergence_in_the_current_code(
     served: Served, tmp_path: Path
 ) -> None:
-    wid, run = started(wf(served.root, "start", "app:order", "--input", '{"amount": 5}'))
+    wid, run = started_ids(wf(served.root, "start", "app:order", "--input", '{"amount": 5}'))
     assert waited(served.root, wid).exit_code == 0
     same = wf(served.root, "replay", wid)
     assert same.exit_code == 0, same.output
@@ -325,7 +251,7 @@ def test_check_and_unknown_ids(served: Served) -> None:
 
 
 def test_children_and_signals_between_workflows_in_show_and_replay(served: Served) -> None:
-    wid, _ = started(wf(served.root, "start", "app:parent", "--input", "4"))
+    wid, _ = started_ids(wf(served.root, "start", "app:parent", "--input", "4"))
     result = waited(served.root, wid)
     assert result.exit_code == 0, result.output
     value = json.loads(result.stdout)
@@ -345,7 +271,7 @@ def test_children_and_signals_between_workflows_in_show_and_replay(served: Serve
 
 
 def test_a_run_that_continued_as_new_leads_to_the_latest(served: Served) -> None:
-    wid, first = started(wf(served.root, "start", "app:counter", "--input", "1"))
+    wid, first = started_ids(wf(served.root, "start", "app:counter", "--input", "1"))
     result = waited(served.root, wid)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == "counted to 3"

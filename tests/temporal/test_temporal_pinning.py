@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import trio
-from click.testing import CliRunner
+from cli.workflow_cli_harness import wf
 from engines import wait_for_event
 from temporal_helpers import (
     TemporalApp,
@@ -37,7 +37,6 @@ from temporal_helpers import (
 )
 
 from wippy_py.backends.temporal import TemporalAdmin
-from wippy_py.cli._main import cli
 from wippy_py.node import Node
 from wippy_py.process import Console
 from wippy_py.registry import load_registry
@@ -90,11 +89,6 @@ CHANGES = (('local first = funcs.call("app:step", "v1")',
             'local funcs = require("funcs")\n      local time = require("time")'),
            ('code = "v1"', 'code = "v2"'),
            ('"lib-v1"', '"lib-v2"'))
-
-
-def wf(app: Path, *args: str) -> Any:
-    """`wippy-py workflow ARGS --app APP`, in-process."""
-    return CliRunner().invoke(cli, ["workflow", *args, "--app", str(app)])
 
 
 def run_until(app: Path, entry: str, args: list[Any], until: Callable[[], Any]) -> Any:
