@@ -221,8 +221,9 @@ def journal_dump(app: Path) -> str:
 
 
 @contextmanager
-def serving(app: Path, *flags: str) -> Iterator[subprocess.Popen[str]]:
-    """`wippy-py run APP` as a background subprocess, stopped with Ctrl+C at the end."""
+def serving(app: Path, *flags: str, stop_timeout: float = 30) -> Iterator[subprocess.Popen[str]]:
+    """`wippy-py run APP` as a background subprocess, stopped with Ctrl+C at the end
+    (killed if it has not exited ``stop_timeout`` seconds later)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "wippy_py", "run", str(app), *flags],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -232,7 +233,7 @@ def serving(app: Path, *flags: str) -> Iterator[subprocess.Popen[str]]:
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.communicate(timeout=30)
+            proc.communicate(timeout=stop_timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import uuid
@@ -16,7 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cli.workflow_cli_harness import ACTIVITIES, BROKEN, CANCELLABLE, ORDER, started_ids, wf
+from cli.workflow_cli_harness import (
+    ACTIVITIES,
+    BROKEN,
+    CANCELLABLE,
+    ORDER,
+    serving,
+    started_ids,
+    wf,
+)
 from click.testing import Result
 from temporal_helpers import (
     COUNTER,
@@ -73,17 +80,8 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory,
            temporal_server: TemporalServer) -> Iterator[Served]:
     app = write_temporal_app(tmp_path_factory.mktemp("cli") / "app", temporal_server, ENTRIES)
-    worker = subprocess.Popen([sys.executable, "-m", "wippy_py", "run", str(app.root)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with serving(app.root, stop_timeout=60) as worker:
         yield Served(app.root, app.task_queue, temporal_server, worker)
-    finally:
-        worker.send_signal(signal.SIGINT)
-        try:
-            worker.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.communicate()
 
 
 def waited(app: Path, wid: str) -> Result:
