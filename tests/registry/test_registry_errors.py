@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
+from registry_helpers import Problems, WriteTree, assert_at, only
 
 from wippy_py.errors import RegistryError, WippyError
 from wippy_py.registry import Registry, RegistryLoadError, load_registry
-
-Problems = Callable[[dict[str, str | bytes]], list[RegistryError]]
-WriteTree = Callable[[dict[str, str | bytes]], Path]
-
-
-def only(found: list[RegistryError]) -> RegistryError:
-    assert len(found) == 1, "\n".join(str(problem) for problem in found)
-    return found[0]
-
-
-def assert_at(problem: RegistryError, file: str, line: int, entry: str, field: str) -> None:
-    location = problem.location
-    assert (location.file, location.line, location.entry, location.field) == (
-        file,
-        line,
-        entry,
-        field,
-    ), str(problem)
-    text = str(problem)
-    assert f"{file}:{line}" in text
-    if entry:
-        assert f"entry {entry}" in text
-    if field:
-        assert f"field {field!r}" in text
-
 
 # --- file level -------------------------------------------------------------------------
 

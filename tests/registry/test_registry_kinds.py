@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
+from registry_helpers import Problems, WriteTree, assert_at, only
 
 from wippy_py.errors import RegistryError
 from wippy_py.registry import load_registry
-
-Problems = Callable[[dict[str, str | bytes]], list[RegistryError]]
-WriteTree = Callable[[dict[str, str | bytes]], Path]
-
-
-def only(found: list[RegistryError]) -> RegistryError:
-    assert len(found) == 1, "\n".join(str(problem) for problem in found)
-    return found[0]
-
-
-def assert_at(problem: RegistryError, file: str, line: int, entry: str, field: str) -> None:
-    location = problem.location
-    assert (location.file, location.line, location.entry, location.field) == (
-        file,
-        line,
-        entry,
-        field,
-    ), str(problem)
-    assert str(problem).startswith(f"{file}:{line}, entry {entry}")
-    if field:
-        assert f"field {field!r}" in str(problem)
 
 
 def entry_problem(problems: Problems, kind: str, body: str) -> list[RegistryError]:
