@@ -225,12 +225,15 @@ class Scheduler:
         assert self._nursery is not None, "the scheduler is not running"
         self._nursery.start_soon(fn, *args)
 
-    def _run_batch(self) -> None:
+    def _run_batch(self) -> bool:
+        """Runs up to one batch of ready threads; True when the run queue ran dry
+        (False: the batch's budget ended it, more may be ready)."""
         self._dispatching = True
         try:
             result = self._run(_BATCH)
             while result[0] != _IDLE:
                 result = self._attend(result)
+            return bool(result[1] > 0)  # budget left over: nothing was left to run
         finally:
             self.current = None
             self._dispatching = False

@@ -39,6 +39,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -56,6 +57,10 @@ PIN_LIMIT = 1 << 20  # bytes of memo value; Temporal refuses memos over 2 MiB
 MEMO_WARN_SIZE = 3 << 19  # 1.5 MiB: the SDK's memo size warning threshold for our clients
 _KEPT_VERSIONS = 64  # pinned code versions a worker keeps built
 _TOLD_LIMIT = 10_000  # runs remembered for the "no pinned code" log line
+# At most one "no pinned code" line per entry in this many seconds; the runs between
+# two lines are counted in the next one (a client starting thousands of runs would
+# otherwise write a warning per run).
+UNPINNED_LOG_INTERVAL = 60.0
 
 
 class PinError(WippyError):
@@ -215,6 +220,9 @@ class PinCache:
         self._values: dict[str, dict[str, Any] | None] = {}
         self._versions: OrderedDict[str, PinnedCode] = OrderedDict()
         self._told: set[str] = set()
+        self._last_told: dict[str, float] = {}  # entry -> when its last line was written
+        self._untold: dict[str, int] = {}  # entry -> runs counted since that line
+        self.clock = time.monotonic
         self._lock = threading.Lock()  # activations of several runs run in threads
 
     def memo(self, entry_id: str) -> dict[str, Any] | None:
@@ -267,19 +275,30 @@ class PinCache:
 
     def tell_unpinned(self, workflow_id: str, run_id: str, entry_id: str,
                       copied: str = "") -> None:
-        """Logs once per run that it has no pinned code and runs the current code
-        (``copied``: why the memo's pin is not the run's own, see :func:`copied_by`)."""
+        """Logs that a run has no pinned code and runs the current code (``copied``: why
+        the memo's pin is not the run's own, see :func:`copied_by`): once per run, and
+        per entry at most once in :data:`UNPINNED_LOG_INTERVAL` seconds; the line
+        counts the runs of the entry that were not logged since the one before."""
+        now = self.clock()
         with self._lock:
             if run_id in self._told:
                 return
             if len(self._told) >= _TOLD_LIMIT:
                 self._told.clear()
             self._told.add(run_id)
+            last = self._last_told.get(entry_id)
+            if last is not None and now - last < UNPINNED_LOG_INTERVAL:
+                self._untold[entry_id] = self._untold.get(entry_id, 0) + 1
+                return
+            self._last_told[entry_id] = now
+            untold = self._untold.pop(entry_id, 0)
         how = (f"is {copied} started by the server with the memo (and pinned code) of the "
                "run before it" if copied else
                "was started without pinned code (by another client, such as the temporal CLI)")
+        more = (f" ({untold} more run{'s' if untold != 1 else ''} of {entry_id} without "
+                f"their own pinned code since the last such line)" if untold else "")
         log.warning("workflow %s (run %s) %s: it runs the current code of %s, so a change "
-                    "to that code can break it", workflow_id, run_id, how, entry_id)
+                    "to that code can break it%s", workflow_id, run_id, how, entry_id, more)
 
     def is_current(self, code: PinnedCode) -> bool:
         """Whether a pinned version is the entry's current code."""

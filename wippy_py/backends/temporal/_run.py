@@ -89,14 +89,11 @@ class TemporalRun(CommandsMixin):
     def drive(self) -> None:
         """Runs Lua until every thread waits on Temporal, delivering queued events one
         at a time while idle."""
-        sched = self.sched
-        while self.proc.alive:
-            if not sched.idle:
-                sched.run_until_idle()
-            elif self.events:
-                self.events.popleft()()
-            else:
-                return
+        sched, proc, events = self.sched, self.proc, self.events
+        sched.run_until_idle()  # threads are ready only after start() or an event
+        while proc.alive and events:
+            events.popleft()()
+            sched.run_until_idle()
 
     @property
     def has_work(self) -> bool:

@@ -63,9 +63,11 @@ class ActivationScheduler(Scheduler):
     """The dispatcher of one workflow's runtime, driven from Temporal activations."""
 
     def run_until_idle(self) -> None:
-        """Resumes ready threads until none is ready (the workflow waits on Temporal)."""
-        while not self.idle:
-            self._run_batch()
+        """Resumes ready threads until none is ready (the workflow waits on Temporal).
+        Each call into Lua lets other threads take the GIL, so the batch's own report
+        says when the queue ran dry instead of a separate ``idle`` query."""
+        while not self._run_batch():
+            pass
 
     def now(self) -> float:
         """The workflow's time in epoch seconds (deterministic, from the activation)."""
