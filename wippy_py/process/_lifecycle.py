@@ -192,6 +192,12 @@ class Lifecycle:
                 )))
         self._drain()
 
+    @property
+    def settled(self) -> bool:
+        """True when no linked process is still waiting to be failed (a link's
+        failure is queued while an exit is being handled, then drained)."""
+        return not self._doomed
+
     def _drain(self) -> None:
         if self._draining:
             return  # an outer call is draining; the new victims are already queued

@@ -165,7 +165,7 @@ class WorkflowVM:
                  and next(iter(self._lua_procs), None) is None
                  and not self._lua_now[1]
                  and not processes.names.pids
-                 and not processes.lifecycle._doomed
+                 and processes.lifecycle.settled
                  and not processes.router.remote_hosts)
         if not clean:
             return False
