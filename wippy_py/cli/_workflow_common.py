@@ -255,6 +255,24 @@ def table(headers: list[str], rows: list[list[str]], right: tuple[int, ...] = ()
     return [line(headers), *(line(r) for r in rows)]
 
 
+def echo_runs(rows: list[Any], limit: int, count_header: str,
+              hide_running_update: bool = False) -> None:
+    """``workflow list``'s table of runs, newest first, and the note when ``--limit``
+    cut it (``count_header``: what the last column counts; ``hide_running_update``:
+    "-" for the last update of a running run)."""
+    lines = table(
+        ["WORKFLOW ID", "RUN", "ENTRY", "STATUS", "CREATED", "UPDATED", count_header],
+        [[r.workflow_id, r.run_id[:8], r.entry, r.status, when(r.created_at),
+          "-" if hide_running_update and r.status == "running" else when(r.updated_at),
+          str(r.history_length)] for r in rows],
+        right=(6,),
+    )
+    for line in lines:
+        click.echo(line)
+    if limit and len(rows) == limit:
+        click.echo(f"(the newest {limit}; --limit 0 lists all)", err=True)
+
+
 def journal_errors(func: F) -> F:
     """Exits with the message of a :class:`JournalError` (code 2), no traceback."""
     from ..errors import JournalError

@@ -10,6 +10,7 @@ import click
 from ..journal import FAILED, STATUSES, TERMINATED, Record
 from ._workflow_common import (
     app_options,
+    echo_runs,
     error_text,
     find_run,
     journal_errors,
@@ -57,16 +58,7 @@ def list_runs(status: str | None, limit: int, app_dir: Path, worker: str | None,
         which = f" with status {status}" if status else ""
         click.echo(f"no workflow runs{which} in {journal.path}")
         return
-    lines = table(
-        ["WORKFLOW ID", "RUN", "ENTRY", "STATUS", "CREATED", "UPDATED", "STEPS"],
-        [[r.workflow_id, r.run_id[:8], r.entry, r.status, when(r.created_at),
-          when(r.updated_at), str(r.history_length)] for r in rows],
-        right=(6,),
-    )
-    for line in lines:
-        click.echo(line)
-    if limit and len(rows) == limit:
-        click.echo(f"(the newest {limit}; --limit 0 lists all)", err=True)
+    echo_runs(rows, limit, "STEPS")
 
 
 @click.command("show")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._common import fail
-from ._workflow_common import WorkflowApp, error_text, table, to_json, when
+from ._workflow_common import WorkflowApp, echo_runs, error_text, to_json
 
 if TYPE_CHECKING:
     from ..backends.temporal import RemoteRun, TemporalAdmin
@@ -90,17 +90,7 @@ def list_runs(app: WorkflowApp, workers: list[str], status: str | None, limit: i
         which = f" with status {status}" if status else ""
         click.echo(f"no workflow runs{which} on task queue(s) {queues} of {server}")
         return
-    lines = table(
-        ["WORKFLOW ID", "RUN", "ENTRY", "STATUS", "CREATED", "UPDATED", "EVENTS"],
-        [[r.workflow_id, r.run_id[:8], r.entry, r.status, when(r.created_at),
-          when(r.updated_at) if r.status != "running" else "-", str(r.history_length)]
-         for r in rows],
-        right=(6,),
-    )
-    for line in lines:
-        click.echo(line)
-    if limit and len(rows) == limit:
-        click.echo(f"(the newest {limit}; --limit 0 lists all)", err=True)
+    echo_runs(rows, limit, "EVENTS", hide_running_update=True)
 
 
 def show(app: WorkflowApp, workers: list[str], ident: str) -> None:
